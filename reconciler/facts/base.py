@@ -1,0 +1,247 @@
+"""Fact values and the known/unknown wrapper every fact is delivered in.
+
+A fact is one source (a file under the root, or one argv) + one pure parser
+(text in, data out) + one default.  A fact that can't be read is *unknown with
+a reason*, never guessed: the planner then says what it could not check.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, Generic, Optional, Tuple, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Fact(Generic[T]):
+    """A gathered fact: its value, or the reason it is unknown."""
+
+    name: str
+    source: str  # "file /proc/iomem" or "command rpm -q ..."
+    value: Optional[T] = None
+    unknown: Optional[str] = None  # why it could not be known; None when known
+
+    @property
+    def known(self) -> bool:
+        return self.unknown is None
+
+    def get(self, default=None):
+        return self.value if self.unknown is None else default
+
+    @classmethod
+    def of(cls, name: str, source: str, value: T) -> Fact[T]:
+        return cls(name, source, value, None)
+
+    @classmethod
+    def missing(cls, name: str, source: str, reason: str) -> Fact[T]:
+        return cls(name, source, None, reason)
+
+    def to_json(self) -> dict:
+        from dataclasses import asdict, is_dataclass
+
+        def plain(v):
+            if is_dataclass(v):
+                return {k: plain(x) for k, x in asdict(v).items()}
+            if isinstance(v, (list, tuple)):
+                return [plain(x) for x in v]
+            if isinstance(v, dict):
+                return {str(k): plain(x) for k, x in v.items()}
+            return v
+
+        out = {"source": self.source, "known": self.known}
+        if self.known:
+            out["value"] = plain(self.value)
+        else:
+            out["unknown"] = self.unknown
+        return out
+
+
+class ParseError(ValueError):
+    """A parser got text it cannot make sense of; becomes an unknown fact."""
+
+
+# --- platform ---------------------------------------------------------------
+@dataclass(frozen=True)
+class OsRelease:
+    id: str  # "rhel", "centos", "almalinux", ...
+    version_id: str  # "7.9", "8.10", "9.4"
+    major: int
+    minor: int
+    pretty_name: str = ""
+
+    @property
+    def package_manager(self) -> str:
+        return "yum" if self.major <= 7 else "dnf"
+
+    @property
+    def bls(self) -> bool:
+        """RHEL 8 and later boot from BLS snippets edited by grubby-bls."""
+        return self.major >= 8
+
+
+# --- packages ---------------------------------------------------------------
+@dataclass(frozen=True)
+class InstalledPackages:
+    """``rpm -q NAME...``: every installed instance (NVRA) per asked name."""
+
+    installed: Dict[str, Tuple[str, ...]]
+    missing: Tuple[str, ...]
+
+
+# --- boot entries -----------------------------------------------------------
+RT_UNAME = re.compile(r"\.rt\d+\.|\+rt$")
+
+
+def kernel_release_of(kernel_path: str) -> Optional[str]:
+    """``/boot/vmlinuz-5.14.0-427.el9.x86_64+rt`` -> ``5.14.0-427.el9.x86_64+rt``."""
+    base = kernel_path.rsplit("/", 1)[-1]
+    if base.startswith("vmlinuz-"):
+        return base[len("vmlinuz-"):]
+    return None
+
+
+def is_rt_release(release: str) -> bool:
+    """RHEL 7/8/9.0-9.2 RT kernels carry ``.rtN.``; 9.3+ end with ``+rt``."""
+    return bool(RT_UNAME.search(release))
+
+
+@dataclass(frozen=True)
+class BootEntry:
+    index: int
+    kernel: Optional[str] = None  # None for a "non linux entry"
+    args: Tuple[str, ...] = ()  # whitespace-split args, order and duplicates kept
+    root: Optional[str] = None
+    initrds: Tuple[str, ...] = ()
+    title: Optional[str] = None
+    id: Optional[str] = None  # BLS id; None on C grubby
+
+    @property
+    def release(self) -> Optional[str]:
+        return kernel_release_of(self.kernel) if self.kernel else None
+
+    @property
+    def is_linux(self) -> bool:
+        return self.kernel is not None
+
+    @property
+    def is_rescue(self) -> bool:
+        return bool(self.release and self.release.startswith("0-rescue-"))
+
+    @property
+    def is_rt(self) -> bool:
+        return bool(self.release) and not self.is_rescue and is_rt_release(self.release)
+
+    def arg_values(self, key: str) -> Tuple[str, ...]:
+        """Values of every ``key=value`` token, in order (``key`` alone gives "")."""
+        out = []
+        for tok in self.args:
+            k, sep, v = tok.partition("=")
+            if k == key:
+                out.append(v if sep else "")
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class BootLoader:
+    style: str  # "bls" (RHEL 8/9 grubby-bls) or "grub2" (RHEL 7 C grubby)
+    entries: Tuple[BootEntry, ...]
+    default_kernel: Optional[str]  # None when grubby printed nothing
+
+    def linux_entries(self) -> Tuple[BootEntry, ...]:
+        return tuple(e for e in self.entries if e.is_linux)
+
+    def default_entry(self) -> Optional[BootEntry]:
+        if not self.default_kernel:
+            return None
+        for e in self.entries:
+            if e.kernel == self.default_kernel:
+                return e
+        return None
+
+
+# --- running kernel ---------------------------------------------------------
+@dataclass(frozen=True)
+class KernelCmdline:
+    tokens: Tuple[str, ...]
+
+    def values(self, key: str) -> Tuple[str, ...]:
+        out = []
+        for tok in self.tokens:
+            k, sep, v = tok.partition("=")
+            if k == key:
+                out.append(v if sep else "")
+        return tuple(out)
+
+    def has(self, key: str) -> bool:
+        return any(t == key or t.startswith(key + "=") for t in self.tokens)
+
+
+@dataclass(frozen=True)
+class RunningKernel:
+    release: str  # uname -r
+    is_rt: bool
+    evidence: str  # why we think it is (not) RT
+
+
+@dataclass(frozen=True)
+class CrashRegion:
+    start: int
+    end: int  # inclusive, as /proc/iomem prints it
+    name: str = "Crash kernel"
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start + 1
+
+
+@dataclass(frozen=True)
+class CrashReservation:
+    """The "Crash kernel" regions in /proc/iomem (0, 1, or 2 with ,high/,low)."""
+
+    regions: Tuple[CrashRegion, ...] = ()
+
+    @property
+    def total(self) -> int:
+        return sum(r.size for r in self.regions)
+
+
+# --- services ---------------------------------------------------------------
+@dataclass(frozen=True)
+class UnitFileState:
+    """``systemctl is-enabled``: state word (or "not-found"), and what it means."""
+
+    state: str
+    enabled: bool  # exit 0: enabled, enabled-runtime, static, indirect, alias, generated
+    exists: bool  # False when the unit file is absent
+
+
+@dataclass(frozen=True)
+class ActiveState:
+    """``systemctl is-active``: the word, whether active, and whether the unit is known."""
+
+    state: str  # active, inactive, failed, activating, deactivating, reloading, unknown
+    active: bool
+
+
+@dataclass(frozen=True)
+class MemoryInfo:
+    mem_total: int  # bytes (MemTotal, i.e. RAM minus what the kernel keeps)
+
+
+@dataclass(frozen=True)
+class DmiInfo:
+    product_name: str = ""
+    sys_vendor: str = ""
+    board_name: str = ""
+
+    @property
+    def is_ibm_ls21(self) -> bool:
+        """IBM BladeCenter LS21 = machine type 7971 (``BladeCenter LS21 -[7971PAM]-``)."""
+        return bool(re.search(r"\bLS21\b", self.product_name) or re.search(r"\[7971", self.product_name))
+
+
+@dataclass(frozen=True)
+class ExtraFacts:
+    values: Dict[str, str] = field(default_factory=dict)
