@@ -1,0 +1,234 @@
+"""Gather every fact the planner needs from a Host, each known or unknown-with-a-reason.
+
+Each fact below is one source (a file under the host root or one argv) + one
+pure parser from the sibling modules + one default.  Reading lives here,
+parsing there, so parsers are tested on captured output without a host.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Optional, Sequence, Tuple
+
+from ..host import CommandResult, Host
+from . import boot, kernel, kdumpconf, packages, platform, services, sysconfig
+from .base import (
+    ActiveState,
+    BootLoader,
+    CrashReservation,
+    DmiInfo,
+    Fact,
+    InstalledPackages,
+    KernelCmdline,
+    MemoryInfo,
+    OsRelease,
+    ParseError,
+    RunningKernel,
+    UnitFileState,
+)
+
+KDUMP_UNIT = "kdump.service"
+
+
+@dataclass(frozen=True)
+class FactRequest:
+    """What the desired state makes worth asking about."""
+
+    packages: Tuple[str, ...] = ()
+    dump_path: Optional[str] = None  # a local dump directory whose existence matters
+    devices: Tuple[str, ...] = ()  # /dev paths named by raw/fs targets
+
+
+@dataclass(frozen=True)
+class Facts:
+    os_release: Fact[OsRelease]
+    running_kernel: Fact[RunningKernel]
+    cmdline: Fact[KernelCmdline]
+    iomem_crash: Fact[CrashReservation]
+    kexec_crash_size: Fact[int]
+    kexec_crash_loaded: Fact[bool]
+    memory: Fact[MemoryInfo]
+    dmi: Fact[DmiInfo]
+    boot_id: Fact[str]
+    packages: Fact[InstalledPackages]
+    bootloader: Fact[BootLoader]
+    kdump_conf: Fact  # Optional[KdumpConf]: None = the file does not exist
+    sysconfig: Fact  # Optional[SysconfigFile]: None = the file does not exist
+    kdump_enabled: Fact[UnitFileState]
+    kdump_active: Fact[ActiveState]
+    paths: Dict[str, Fact[bool]] = field(default_factory=dict)  # host path -> exists (dir for dump path)
+
+    def all(self) -> Dict[str, Fact]:
+        out = {}
+        for name in self.__dataclass_fields__:
+            if name == "paths":
+                continue
+            out[name] = getattr(self, name)
+        for path, fact in self.paths.items():
+            out[f"path {path}"] = fact
+        return out
+
+    def unknown(self) -> Dict[str, Fact]:
+        return {k: f for k, f in self.all().items() if not f.known}
+
+    def to_json(self) -> dict:
+        out = {}
+        for name, fact in self.all().items():
+            if name in ("kdump_conf", "sysconfig"):
+                # the file's text is the fact; its parse is derived
+                out[name] = {"source": fact.source, "known": fact.known}
+                if fact.known:
+                    out[name]["value"] = None if fact.value is None else fact.value.text
+                else:
+                    out[name]["unknown"] = fact.unknown
+            else:
+                out[name] = fact.to_json()
+        return out
+
+    def fingerprint(self) -> str:
+        """sha256 of every fact (boot_id included: a reboot makes a saved plan stale)."""
+        blob = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+# --- reading helpers ---------------------------------------------------------
+def _why_unreadable(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied (run as root)"
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    return exc.strerror or str(exc)
+
+
+def file_fact(host: Host, name: str, path: str, parse: Callable[[str], object], *, absent=None, absent_known=False) -> Fact:
+    """A fact read from one file. ``absent_known``: a missing file is itself a known answer."""
+    source = f"file {path}"
+    try:
+        text = host.read_text(path)
+    except FileNotFoundError:
+        if absent_known:
+            return Fact.of(name, source, absent)
+        return Fact.missing(name, source, f"{path}: file not found")
+    except OSError as exc:
+        return Fact.missing(name, source, f"{path}: {_why_unreadable(exc)}")
+    try:
+        return Fact.of(name, source, parse(text))
+    except (ParseError, ValueError) as exc:
+        return Fact.missing(name, source, f"{path}: cannot parse: {exc}")
+
+
+def command_fact(host: Host, name: str, argv: Sequence[str], parse: Callable[[CommandResult], object]) -> Fact:
+    """A fact from one command. A missing program or a failure the parser rejects is unknown."""
+    source = "command " + " ".join(argv)
+    result = host.run(argv)
+    if result.not_found:
+        return Fact.missing(name, source, f"{argv[0]}: not available ({result.stderr.strip() or 'command not found'})")
+    if result.timed_out:
+        return Fact.missing(name, source, f"{argv[0]} timed out")
+    try:
+        return Fact.of(name, source, parse(result))
+    except (ParseError, ValueError) as exc:
+        detail = result.stderr.strip().splitlines()[-1:] or [""]
+        return Fact.missing(name, source, f"{argv[0]} exited {result.returncode}: {exc} {detail[0]}".strip())
+
+
+# --- the facts ---------------------------------------------------------------
+def gather_os_release(host: Host) -> Fact[OsRelease]:
+    fact = file_fact(host, "os_release", "/etc/os-release", platform.parse_os_release)
+    if fact.known:
+        return fact
+    fallback = file_fact(host, "os_release", "/etc/redhat-release", platform.parse_redhat_release)
+    return fallback if fallback.known else fact
+
+
+def gather_running_kernel(host: Host) -> Fact[RunningKernel]:
+    source = "file /proc/sys/kernel/osrelease"
+    try:
+        osrelease = host.read_text("/proc/sys/kernel/osrelease")
+    except OSError as exc:
+        return Fact.missing("running_kernel", source, f"/proc/sys/kernel/osrelease: {_why_unreadable(exc)}")
+    realtime_flag = host.exists("/sys/kernel/realtime")
+    return Fact.of("running_kernel", source + " + /sys/kernel/realtime", kernel.running_kernel(osrelease, realtime_flag))
+
+
+def gather_bootloader(host: Host, release: Fact[OsRelease]) -> Fact[BootLoader]:
+    if release.known:
+        bls = release.value.bls
+    else:  # the tree itself says which boot loader layout it has
+        bls = host.is_dir("/boot/loader/entries")
+    info = command_fact(host, "bootloader", host.grubby(bls, "--info=ALL"), lambda r: _grubby_info(r))
+    if not info.known:
+        return info
+    default = command_fact(host, "bootloader", host.grubby(bls, "--default-kernel"), lambda r: _grubby_default(r))
+    if not default.known:
+        return Fact.missing("bootloader", default.source, default.unknown)
+    loader = BootLoader(style="bls" if bls else "grub2", entries=info.value, default_kernel=default.value)
+    return Fact.of("bootloader", f"{info.source}; {default.source}", loader)
+
+
+def _grubby_info(result: CommandResult):
+    if result.returncode != 0:
+        raise ParseError(result.stderr.strip() or f"exit {result.returncode}")
+    return boot.parse_grubby_info(result.stdout)
+
+
+def _grubby_default(result: CommandResult):
+    if result.returncode != 0:
+        raise ParseError(result.stderr.strip() or f"exit {result.returncode}")
+    return boot.parse_grubby_default_kernel(result.stdout)
+
+
+def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
+    os_release = gather_os_release(host)
+    if request.packages:
+        pkgs = command_fact(
+            host, "packages", host.rpm("-q", *request.packages),
+            lambda r: packages.parse_rpm_query(r, request.packages),
+        )
+    else:
+        pkgs = Fact.of("packages", "nothing asked", InstalledPackages({}, ()))
+    dmi_source = "file /sys/class/dmi/id/{product_name,sys_vendor,board_name}"
+    dmi_values = {}
+    for attr in ("product_name", "sys_vendor", "board_name"):
+        try:
+            dmi_values[attr] = host.read_text(f"/sys/class/dmi/id/{attr}")
+        except OSError:
+            dmi_values[attr] = None  # the attribute exists only if firmware provides it
+    iomem = file_fact(host, "iomem_crash", "/proc/iomem", kernel.parse_iomem_crash)
+    if iomem.known and iomem.value is None:
+        iomem = Fact.missing("iomem_crash", iomem.source, "/proc/iomem shows all-zero addresses (read as non-root)")
+    paths: Dict[str, Fact[bool]] = {}
+    if request.dump_path:
+        paths[request.dump_path] = Fact.of(
+            "path", f"file {request.dump_path}", host.is_dir(request.dump_path)
+        )
+    for dev in request.devices:
+        paths[dev] = Fact.of("path", f"file {dev}", host.exists(dev))
+    return Facts(
+        os_release=os_release,
+        running_kernel=gather_running_kernel(host),
+        cmdline=file_fact(host, "cmdline", "/proc/cmdline", kernel.parse_proc_cmdline),
+        iomem_crash=iomem,
+        kexec_crash_size=file_fact(host, "kexec_crash_size", "/sys/kernel/kexec_crash_size", kernel.parse_kexec_crash_size),
+        kexec_crash_loaded=file_fact(
+            host, "kexec_crash_loaded", "/sys/kernel/kexec_crash_loaded", kernel.parse_kexec_crash_loaded
+        ),
+        memory=file_fact(host, "memory", "/proc/meminfo", platform.parse_meminfo),
+        dmi=Fact.of("dmi", dmi_source, platform.parse_dmi(
+            dmi_values["product_name"], dmi_values["sys_vendor"], dmi_values["board_name"]
+        )),
+        boot_id=file_fact(host, "boot_id", "/proc/sys/kernel/random/boot_id", platform.parse_boot_id),
+        packages=pkgs,
+        bootloader=gather_bootloader(host, os_release),
+        kdump_conf=file_fact(host, "kdump_conf", "/etc/kdump.conf", kdumpconf.parse_kdump_conf, absent_known=True),
+        sysconfig=file_fact(host, "sysconfig", "/etc/sysconfig/kdump", sysconfig.parse_sysconfig, absent_known=True),
+        kdump_enabled=command_fact(
+            host, "kdump_enabled", host.systemctl("is-enabled", KDUMP_UNIT), services.parse_is_enabled
+        ),
+        kdump_active=command_fact(
+            host, "kdump_active", host.systemctl("is-active", KDUMP_UNIT), services.parse_is_active
+        ),
+        paths=paths,
+    )

@@ -1,0 +1,136 @@
+"""Command line: argument parsing, output format choice, exit codes. Nothing else.
+
+Exit codes (as ``terraform plan -detailed-exitcode``):
+  0  converged / valid
+  1  error (bad state file, unreadable host, refused plan, failed action)
+  2  changes pending (plan), or changed and waiting for a reboot (apply)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from typing import List, Optional, TextIO
+
+from . import __version__
+from .desired import DEFAULT_PACKAGES
+from .errors import RtkdumpError
+from .facts import FactRequest, gather
+from .host import Host
+from .planner import plan_for
+from .render import plan_json, render_facts, render_plan
+from .state import load_state
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+def use_color(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR", "") != "":
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rtkdump",
+        description="Declarative kdump for RHEL for Real Time hosts: validate a state file, "
+        "show the facts, plan the changes.",
+    )
+    parser.add_argument("--version", action="version", version=f"rtkdump {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def host_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--root", metavar="DIR", help="act on the host tree under DIR (offline-root command forms)")
+        p.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                       help="timeout for each command (default 120)")
+
+    p = sub.add_parser("validate", help="check state files; exit 0 when all are valid, 1 otherwise")
+    p.add_argument("states", nargs="+", metavar="STATE")
+
+    p = sub.add_parser("facts", help="show what rtkdump reads from the host")
+    host_args(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--state", metavar="STATE", help="also ask about this state's packages and dump path")
+
+    p = sub.add_parser("plan", help="show what apply would change; exit 0 converged, 2 changes pending, 1 error")
+    host_args(p)
+    p.add_argument("state", metavar="STATE")
+    p.add_argument("--json", action="store_true", help="machine-readable output (schemas/plan-output.schema.json)")
+    p.add_argument("-o", "--out", metavar="FILE", help="also save the plan as JSON to FILE")
+    return parser
+
+
+def cmd_validate(args, out: TextIO, err: TextIO) -> int:
+    rc = EXIT_OK
+    for path in args.states:
+        try:
+            load_state(path)
+        except RtkdumpError as exc:
+            err.write(exc.render() + "\n")
+            rc = EXIT_ERROR
+        else:
+            out.write(f"{path}: valid\n")
+    return rc
+
+
+def cmd_facts(args, out: TextIO, err: TextIO) -> int:
+    host = Host.open(args.root, timeout=args.timeout)
+    if args.state:
+        from .planner import fact_request
+
+        request = fact_request(load_state(args.state))
+    else:
+        request = FactRequest(packages=DEFAULT_PACKAGES)
+    facts = gather(host, request)
+    if args.json:
+        out.write(json.dumps({"host": host.describe(), "fingerprint": facts.fingerprint(),
+                              "facts": facts.to_json()}, indent=2) + "\n")
+    else:
+        out.write(render_facts(facts))
+    return EXIT_OK
+
+
+def cmd_plan(args, out: TextIO, err: TextIO) -> int:
+    desired = load_state(args.state)  # a bad state file fails before the host is touched
+    host = Host.open(args.root, timeout=args.timeout)
+    plan = plan_for(host, desired)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(plan_json(plan))
+    if args.json:
+        out.write(plan_json(plan))
+    else:
+        out.write(render_plan(plan, color=use_color(out)))
+    return EXIT_OK if plan.converged else EXIT_CHANGES
+
+
+COMMANDS = {"validate": cmd_validate, "facts": cmd_facts, "plan": cmd_plan}
+
+
+def main(argv: Optional[List[str]] = None, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: usage errors are exit 2 there; ours are 1
+        return EXIT_OK if exc.code == 0 else EXIT_ERROR
+    try:
+        return COMMANDS[args.command](args, out, err)
+    except RtkdumpError as exc:
+        err.write(exc.render() + "\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        err.write("interrupted\n")
+        return EXIT_ERROR
+    except Exception:  # a bug: say so plainly, never a silent success
+        err.write("rtkdump internal error (please report):\n" + traceback.format_exc())
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Plan data: actions, unchanged resources, reboot barriers, and the plan itself.
+
+Actions are data: a stable id, a summary, why, before/after (a unified diff for
+files), the argv lists they run, whether their effect needs a reboot, what they
+notify, and their retry policy.  ``Action.execute(host)`` is the one way an
+action touches a host; ``plan`` never calls it, ``apply`` does.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from .errors import ApplyError
+from .host import CommandResult, Host
+
+# Symbols in the human output, as terraform/ansible users expect them.
+ADD, CHANGE, REMOVE, RESTART, VERIFY = "+", "~", "-", "↻", "?"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retry only transient failures: exit codes listed here, bounded attempts, backoff."""
+
+    attempts: int = 1
+    transient_exit_codes: Tuple[int, ...] = ()
+    transient_stderr: Tuple[str, ...] = ()  # substrings that mark a transient failure
+    initial_delay: float = 1.0
+    max_delay: float = 30.0
+
+    def is_transient(self, result: CommandResult) -> bool:
+        if result.timed_out:
+            return False
+        if result.returncode in self.transient_exit_codes:
+            return True
+        text = result.stdout + result.stderr
+        return any(marker in text for marker in self.transient_stderr)
+
+
+NO_RETRY = RetryPolicy()
+# yum (RHEL 7) exits 1 with this message; dnf exits 200 ("... already locked by N").
+PACKAGE_LOCK_RETRY = RetryPolicy(
+    attempts=10,
+    transient_exit_codes=(200,),
+    transient_stderr=("exiting as configured by exit_on_lock", "already locked by"),
+    initial_delay=2.0,
+    max_delay=30.0,
+)
+SERVICE_RETRY = RetryPolicy(attempts=5, transient_stderr=("activating",), initial_delay=1.0, max_delay=10.0)
+
+
+@dataclass(frozen=True)
+class FileWrite:
+    path: str
+    content: str
+    mode: int = 0o644
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str  # stable: "package:install", "boot-entry:/boot/vmlinuz-X:crashkernel", "file:/etc/kdump.conf"
+    symbol: str
+    resource: str  # "packages", "crashkernel", "kdump.conf", "sysconfig", "dump-path", "service", "verify"
+    summary: str
+    why: str
+    argv: Tuple[Tuple[str, ...], ...] = ()
+    before: Optional[str] = None
+    after: Optional[str] = None
+    diff: Optional[str] = None
+    write: Optional[FileWrite] = None
+    mkdir: Optional[str] = None
+    needs_reboot: bool = False  # its effect exists only after the next boot
+    notifies: Tuple[str, ...] = ()
+    retry: RetryPolicy = NO_RETRY
+    expect: Optional[Tuple[str, str]] = None  # verify: (host path, expected stripped content)
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["argv"] = [list(a) for a in self.argv]
+        if self.write is not None:
+            d["write"] = {"path": self.write.path, "mode": oct(self.write.mode)}
+        return d
+
+    def execute(self, host: Host) -> List[CommandResult]:
+        """Carry the action out on ``host``. Raises ApplyError on failure; returns command results."""
+        results: List[CommandResult] = []
+        if self.mkdir:
+            try:
+                host.make_dirs(self.mkdir)
+            except OSError as exc:
+                raise ApplyError(f"cannot create {self.mkdir}: {exc.strerror}", action_id=self.id) from exc
+        if self.write is not None:
+            try:
+                host.write_file_atomic(self.write.path, self.write.content, self.write.mode)
+            except OSError as exc:
+                raise ApplyError(f"cannot write {self.write.path}: {exc.strerror}", action_id=self.id) from exc
+        for argv in self.argv:
+            result = host.run(argv)
+            results.append(result)
+            if not result.ok:
+                raise ApplyError(
+                    f"{' '.join(argv)} exited {result.returncode}",
+                    action_id=self.id,
+                    stderr=result.stderr or result.stdout,
+                )
+        if self.expect is not None:
+            path, expected = self.expect
+            try:
+                got = host.read_text(path).strip()
+            except OSError as exc:
+                raise ApplyError(f"cannot read {path}: {exc.strerror}", action_id=self.id) from exc
+            if got != expected:
+                raise ApplyError(f"{path} is {got!r}, expected {expected!r}", action_id=self.id)
+        return results
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    id: str
+    resource: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Barrier:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Note:
+    level: str  # "warning" | "unknown" | "info"
+    message: str
+
+
+@dataclass
+class Plan:
+    state_file: str
+    state_sha256: str
+    host: str
+    release: Optional[str]
+    phases: List[List[Action]] = field(default_factory=lambda: [[]])
+    barriers: List[Barrier] = field(default_factory=list)  # barriers[i] sits between phases[i] and [i+1]
+    unchanged: List[Unchanged] = field(default_factory=list)
+    notes: List[Note] = field(default_factory=list)
+    facts_fingerprint: str = ""
+    boot_id: Optional[str] = None
+
+    @property
+    def actions(self) -> List[Action]:
+        return [a for phase in self.phases for a in phase]
+
+    @property
+    def converged(self) -> bool:
+        return not self.actions and not self.barriers
+
+    @property
+    def fingerprint(self) -> str:
+        """The desired state + the facts it was made from + the actions it holds."""
+        blob = json.dumps(
+            {
+                "state": self.state_sha256,
+                "facts": self.facts_fingerprint,
+                "actions": [a.id for a in self.actions],
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def to_json(self) -> dict:
+        return {
+            "format": "rtkdump-plan/1",
+            "state_file": self.state_file,
+            "state_sha256": self.state_sha256,
+            "host": self.host,
+            "release": self.release,
+            "boot_id": self.boot_id,
+            "facts_fingerprint": self.facts_fingerprint,
+            "fingerprint": self.fingerprint,
+            "converged": self.converged,
+            "phases": [
+                {
+                    "actions": [a.to_json() for a in phase],
+                    "barrier": (asdict(self.barriers[i]) if i < len(self.barriers) else None),
+                }
+                for i, phase in enumerate(self.phases)
+            ],
+            "unchanged": [asdict(u) for u in self.unchanged],
+            "notes": [asdict(n) for n in self.notes],
+            "summary": self.summary_counts(),
+        }
+
+    def summary_counts(self) -> Dict[str, int]:
+        counts = {"add": 0, "change": 0, "remove": 0, "restart": 0, "verify": 0, "unchanged": len(self.unchanged)}
+        names = {ADD: "add", CHANGE: "change", REMOVE: "remove", RESTART: "restart", VERIFY: "verify"}
+        for a in self.actions:
+            counts[names[a.symbol]] += 1
+        counts["reboots"] = len(self.barriers)
+        return counts
+
+
+def unified_diff(path: str, before: Optional[str], after: str) -> str:
+    old = (before or "").splitlines(keepends=True)
+    new = after.splitlines(keepends=True)
+    lines = difflib.unified_diff(
+        old, new, fromfile=(path if before is not None else "/dev/null"), tofile=path, n=2
+    )
+    out = []
+    for line in lines:
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)

@@ -1,0 +1,152 @@
+"""/etc/kdump.conf rendered canonically from the state, diffed against the host's, and the local dump path."""
+
+from __future__ import annotations
+
+from typing import List, Tuple
+
+from .. import crashkernel as ck
+from ..facts import kdumpconf
+from ..plan import ADD, CHANGE, Action, FileWrite, Unchanged, unified_diff
+from . import Outcome, PlanContext
+
+PATH = "/etc/kdump.conf"
+HEADER = (
+    "Managed by rtkdump: edits here are replaced on the next `rtkdump apply`.\n"
+    "Change the rtkdump state file instead (see `man kdump.conf` for the directives)."
+)
+
+
+def uses_custom_crashkernel(ctx: PlanContext, values: Tuple[str, ...]) -> bool:
+    return values != (ck.RHEL9_DEFAULT,)
+
+
+def desired_directives(ctx: PlanContext, values: Tuple[str, ...]) -> List[Tuple[str, str]]:
+    """The directives of the file we want, in kdumpctl's documented order."""
+    spec = ctx.desired.dump
+    release = ctx.release
+    target = spec.target
+    out: List[Tuple[str, str]] = []
+    if target.kind == "raw":
+        out.append(("raw", target.device))
+    elif target.kind == "fs":
+        out.append((target.fstype, target.device))
+    elif target.kind == "nfs":
+        out.append(("nfs", target.server))
+    elif target.kind == "ssh":
+        out.append(("ssh", target.server))
+        if target.sshkey:
+            out.append(("sshkey", target.sshkey))
+    out.append(("path", spec.path))
+    out.append(("core_collector", spec.core_collector or kdumpconf.default_core_collector(target.kind, release.major)))
+    if spec.failure_action:
+        # RHEL 7's kdumpctl knows this directive only by its old name
+        out.append(("default" if release.major <= 7 else "failure_action", spec.failure_action))
+    if spec.final_action:
+        if release.major <= 7:
+            raise ctx.plan_error(
+                "final_action is not a RHEL 7 kdump.conf directive (kdumpctl would refuse the file)",
+                "dump.final_action",
+                hint="remove it for RHEL 7 hosts; after a dump RHEL 7 always reboots",
+            )
+        out.append(("final_action", spec.final_action))
+    extra = dict(spec.extra)
+    for name, value in spec.extra:
+        if name == "auto_reset_crashkernel":
+            continue
+        out.append((name, value))
+    # auto_reset_crashkernel exists from RHEL 9 on: there, kdump resets a custom
+    # crashkernel= back to the default at package updates unless it is "no".
+    if release.major >= 9:
+        custom = uses_custom_crashkernel(ctx, values) and ctx.desired.present
+        asked = extra.get("auto_reset_crashkernel")
+        if custom and asked == "yes":
+            raise ctx.plan_error(
+                f"crashkernel={' '.join(values)} is not RHEL 9's default, and auto_reset_crashkernel yes "
+                "would reset it to the default at the next kexec-tools update",
+                "dump.extra.auto_reset_crashkernel",
+                hint="set auto_reset_crashkernel: false, or use crashkernel value `recommended`",
+            )
+        out.append(("auto_reset_crashkernel", "no" if custom else (asked or "yes")))
+    elif "auto_reset_crashkernel" in extra:
+        ctx.note("info", f"auto_reset_crashkernel is not a RHEL {release.major} directive: left out of {PATH} "
+                         "(kdump there never resets crashkernel=)")
+    return out
+
+
+def check(ctx: PlanContext, values: Tuple[str, ...]) -> Outcome:
+    out = Outcome()
+    release = ctx.release
+    fact = ctx.facts.kdump_conf
+    directives = desired_directives(ctx, values)
+    wanted = kdumpconf.render_kdump_conf(directives, HEADER)
+    problems = [p for p in kdumpconf.validate_kdump_conf(kdumpconf.parse_kdump_conf(wanted), release.major)
+                if p.severity == "error"]
+    if problems:  # a safety net: never write a file kdumpctl would refuse
+        raise ctx.plan_error(
+            f"the {PATH} rtkdump would write is invalid for RHEL {release.major}: "
+            + "; ".join(p.message for p in problems),
+            "dump",
+        )
+    _dump_path(ctx, out)
+    if not fact.known:
+        ctx.unknown(fact, PATH)
+        return out
+    current = fact.value
+    before = None if current is None else current.text
+    if current is not None:
+        for p in kdumpconf.validate_kdump_conf(current, release.major):
+            where = f"line {p.lineno}: " if p.lineno else ""
+            ctx.note("warning", f"current {PATH} {where}kdumpctl would say: {p.message}")
+    if before == wanted:
+        out.unchanged.append(Unchanged(f"file:{PATH}", "kdump.conf", "already has exactly the desired directives"))
+        return out
+    if current is None:
+        why = "the file does not exist (kexec-tools installs a stock one; this replaces it)"
+    else:
+        have = current.directives()
+        why = "directives differ" if have != directives else "same directives; comments/layout differ from the canonical file"
+    out.actions.append(
+        Action(
+            id=f"file:{PATH}",
+            symbol=ADD if current is None else CHANGE,
+            resource="kdump.conf",
+            summary=f"write {PATH} ({', '.join(n for n, _ in directives)})",
+            why=why,
+            before=before,
+            after=wanted,
+            diff=unified_diff(PATH, before, wanted),
+            write=FileWrite(PATH, wanted, 0o644),
+            notifies=("service:kdump.service:restart",),
+        )
+    )
+    return out
+
+
+def _dump_path(ctx: PlanContext, out: Outcome) -> None:
+    spec = ctx.desired.dump
+    if spec.target.kind != "local":
+        if spec.target.kind in ("raw", "fs"):
+            dev = spec.target.device or ""
+            if dev.startswith("/dev/"):
+                exists = ctx.facts.paths.get(dev)
+                if exists is not None and exists.known and not exists.value:
+                    ctx.note("warning", f"dump device {dev} does not exist on this host: kdump will fail to start")
+        return
+    fact = ctx.facts.paths.get(spec.path)
+    ident = f"directory:{spec.path}"
+    if fact is None or not fact.known:
+        return
+    if fact.value:
+        out.unchanged.append(Unchanged(ident, "dump-path", f"local dump directory {spec.path} exists"))
+        return
+    out.actions.append(
+        Action(
+            id=ident,
+            symbol=ADD,
+            resource="dump-path",
+            summary=f"create local dump directory {spec.path}",
+            why="kdumpctl refuses to start when the local dump path does not exist",
+            after=spec.path,
+            mkdir=spec.path,
+        )
+    )
