@@ -16,9 +16,8 @@ from .desired import DesiredState
 from .facts import FactRequest, Facts, gather
 from .host import Host
 from .plan import Barrier, Plan
-from .resources import Outcome, PlanContext
+from .resources import Outcome, PlanContext, kdump_conf, packages, service, sysconfig
 from .resources import crashkernel as crashkernel_res
-from .resources import kdump_conf, packages, service, sysconfig
 
 
 def fact_request(desired: DesiredState) -> FactRequest:

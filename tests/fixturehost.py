@@ -280,3 +280,32 @@ def converged(release: str = "9.4", **kw) -> FixtureHost:
 
 def new_boot_id() -> str:
     return str(uuid.uuid4())
+
+
+def main(argv=None) -> int:
+    """Regenerate a bundled example host: ``python3 tests/fixturehost.py examples/rhel9-rt-host 9.4``."""
+    import argparse
+    import shutil
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("dest")
+    parser.add_argument("release", choices=sorted(RELEASES))
+    args = parser.parse_args(argv)
+    dest = Path(args.dest)
+    if dest.exists():
+        shutil.rmtree(dest)
+    FixtureHost(release=args.release).write(dest)
+    (dest / "README.md").write_text(
+        f"# A fresh RHEL {args.release} for Real Time host (fixture)\n\n"
+        "Files as the host shows them plus, in `.rtkdump-recorded/commands.json`, the outputs of the\n"
+        "commands rtkdump runs (`rpm -q`, `grubby`, `systemctl`), so `rtkdump plan --root` works on any\n"
+        "Linux machine. Nothing is installed yet: no kexec-tools, no crashkernel=, no reservation.\n"
+        f"Regenerate with `python3 tests/fixturehost.py {args.dest} {args.release}`.\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
 from ..host import CommandResult, Host
-from . import boot, kernel, kdumpconf, packages, platform, services, sysconfig
+from . import boot, kdumpconf, kernel, packages, platform, services, sysconfig
 from .base import (
     ActiveState,
     BootLoader,
@@ -88,8 +88,13 @@ class Facts:
         return out
 
     def fingerprint(self) -> str:
-        """sha256 of every fact (boot_id included: a reboot makes a saved plan stale)."""
-        blob = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+        """sha256 of every fact's value (boot_id included: a reboot makes a saved plan stale).
+
+        Sources are left out so the same host state gives the same fingerprint
+        wherever its root is mounted.
+        """
+        values = {k: {x: y for x, y in v.items() if x != "source"} for k, v in self.to_json().items()}
+        blob = json.dumps(values, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
