@@ -114,6 +114,18 @@ class RecordedRunner:
         return CommandResult(argv, int(entry["returncode"]), entry.get("stdout", ""), entry.get("stderr", ""))
 
 
+def _copy_selinux_label(src: Path, dest: str) -> None:
+    """Keep the file's SELinux label across the rename (no-op where there is none)."""
+    try:
+        label = os.getxattr(src, "security.selinux")
+    except (OSError, AttributeError):
+        return
+    try:
+        os.setxattr(dest, "security.selinux", label)
+    except OSError:
+        pass
+
+
 @dataclass
 class Host:
     """A machine (or a tree standing in for one) that rtkdump reads and changes.
@@ -247,6 +259,7 @@ class Host:
                 fh.flush()
                 os.fsync(fh.fileno())
             if st is not None:
+                _copy_selinux_label(target, tmp)
                 os.chmod(tmp, st.st_mode & 0o7777)
                 try:
                     os.chown(tmp, st.st_uid, st.st_gid)
@@ -269,6 +282,11 @@ class Host:
                 raise
         finally:
             os.close(dir_fd)
+
+    def write_proc(self, host_path: str, text: str) -> None:
+        """Write to a kernel control file (/proc/sysrq-trigger): in place, no temp file, no rename."""
+        with open(self.path(host_path), "w", encoding="ascii") as fh:
+            fh.write(text)
 
     def make_dirs(self, host_path: str, mode: int = 0o755) -> None:
         os.makedirs(self.path(host_path), mode=mode, exist_ok=True)
