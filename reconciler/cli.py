@@ -61,6 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("state", metavar="STATE")
     p.add_argument("--json", action="store_true", help="machine-readable output (schemas/plan-output.schema.json)")
     p.add_argument("-o", "--out", metavar="FILE", help="also save the plan as JSON to FILE")
+
+    p = sub.add_parser("apply", help="carry the plan out; exit 0 converged, 2 waiting for a reboot, 1 failed")
+    host_args(p)
+    p.add_argument("target", metavar="STATE|PLAN.json",
+                   help="a state file, or a plan saved with `rtkdump plan -o` (run exactly that plan)")
+    p.add_argument("--json", action="store_true", help="print a JSON report")
+    p.add_argument("--crash-test", action="store_true",
+                   help="once converged, crash the host with sysrq to prove a vmcore is written")
+    p.add_argument("--yes-crash-this-host", action="store_true", help="required with --crash-test")
+    p.add_argument("--lock-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="how long to wait for another apply to finish (default 60)")
     return parser
 
 
@@ -108,7 +119,87 @@ def cmd_plan(args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK if plan.converged else EXIT_CHANGES
 
 
-COMMANDS = {"validate": cmd_validate, "facts": cmd_facts, "plan": cmd_plan}
+def progress_printer(out: TextIO, err: TextIO, to_syslog: bool):
+    """One line per action: on a terminal to stdout; otherwise to stderr and syslog/journal."""
+    if hasattr(out, "isatty") and out.isatty():
+        return lambda line: (out.write(line + "\n"), out.flush())
+    log = None
+    if to_syslog:
+        try:
+            import syslog
+
+            syslog.openlog("rtkdump", syslog.LOG_PID, syslog.LOG_DAEMON)
+            log = syslog.syslog
+        except ImportError:  # pragma: no cover - not on Linux
+            log = None
+
+    def emit(line: str) -> None:
+        err.write("rtkdump: " + line.strip() + "\n")
+        err.flush()
+        if log is not None:
+            log(line.strip())
+
+    return emit
+
+
+def load_saved_plan(path: str) -> Optional[dict]:
+    """The saved plan in ``path``, or None when it is not one (then it is a state file)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            head = fh.read(1)
+            if head != "{":
+                return None
+            data = json.loads(head + fh.read())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == "rtkdump-plan/1" else None
+
+
+def cmd_apply(args, out: TextIO, err: TextIO) -> int:
+    from .errors import ApplyError
+    from .executor import ApplyOptions, apply_saved_plan, apply_state
+
+    if args.crash_test and not args.yes_crash_this_host:
+        raise ApplyError("--crash-test crashes this host on purpose; add --yes-crash-this-host to confirm")
+    saved = load_saved_plan(args.target)
+    desired = load_state(saved["state_file"] if saved else args.target)
+    host = Host.open(args.root, timeout=args.timeout)
+    options = ApplyOptions(crash_test=args.crash_test, lock_timeout=args.lock_timeout,
+                           progress=progress_printer(out, err, to_syslog=not args.root))
+    if saved:
+        report = apply_saved_plan(host, saved, desired, options)
+    else:
+        report = apply_state(host, desired, options)
+    if args.json:
+        out.write(json.dumps(report.to_json(), indent=2) + "\n")
+    else:
+        out.write(render_apply(report))
+    return report.exit_code
+
+
+def render_apply(report) -> str:
+    lines = []
+    if report.done:
+        lines.append(f"Done ({len(report.done)}): " + "; ".join(d["summary"] for d in report.done))
+    if report.crash_test:
+        lines.append("Crash test: " + ", ".join(f"{k} {v}" for k, v in report.crash_test.items()))
+    if report.barrier:
+        lines.append(f"Reboot barrier: {report.barrier}")
+        if report.remaining:
+            lines.append("After the reboot: " + "; ".join(report.remaining))
+    for note in report.notes:
+        lines.append(f"  {note}")
+    verdict = {
+        "converged": "Converged: kdump is configured and armed.",
+        "waiting-for-reboot": "Waiting for a reboot (reboot.policy: manual): reboot, then run apply again.",
+        "rebooting": "Rebooting now (reboot.policy: automatic); the next apply continues from the facts.",
+        "crash-test-triggered": "Crash test triggered: the next apply after the reboot checks for the vmcore.",
+    }.get(report.result, report.result)
+    lines.append(verdict)
+    return "\n".join(lines) + "\n"
+
+
+COMMANDS = {"validate": cmd_validate, "facts": cmd_facts, "plan": cmd_plan, "apply": cmd_apply}
 
 
 def main(argv: Optional[List[str]] = None, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:

@@ -12,7 +12,7 @@ import difflib
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .errors import ApplyError
 from .host import CommandResult, Host
@@ -84,8 +84,32 @@ class Action:
             d["write"] = {"path": self.write.path, "mode": oct(self.write.mode)}
         return d
 
-    def execute(self, host: Host) -> List[CommandResult]:
-        """Carry the action out on ``host``. Raises ApplyError on failure; returns command results."""
+    @classmethod
+    def from_json(cls, d: dict) -> Action:
+        """Rebuild an action from ``to_json()`` (a saved plan)."""
+        write = None
+        if d.get("write"):
+            write = FileWrite(d["write"]["path"], d["after"] or "", int(d["write"]["mode"], 8))
+        retry = RetryPolicy(**{k: tuple(v) if isinstance(v, list) else v for k, v in d["retry"].items()})
+        return cls(
+            id=d["id"], symbol=d["symbol"], resource=d["resource"], summary=d["summary"], why=d["why"],
+            argv=tuple(tuple(a) for a in d["argv"]), before=d.get("before"), after=d.get("after"),
+            diff=d.get("diff"), write=write, mkdir=d.get("mkdir"), needs_reboot=d["needs_reboot"],
+            notifies=tuple(d["notifies"]), retry=retry, expect=tuple(d["expect"]) if d.get("expect") else None,
+        )
+
+    def execute(
+        self,
+        host: Host,
+        run: Optional[Callable[[Sequence[str]], CommandResult]] = None,
+        backup: Optional[Callable[[str], None]] = None,
+    ) -> List[CommandResult]:
+        """Carry the action out on ``host``. Raises ApplyError on failure; returns command results.
+
+        ``run`` runs one argv (the executor passes one that retries transient
+        failures); ``backup`` is called with a file's path before it is replaced.
+        """
+        run = run or host.run
         results: List[CommandResult] = []
         if self.mkdir:
             try:
@@ -94,11 +118,13 @@ class Action:
                 raise ApplyError(f"cannot create {self.mkdir}: {exc.strerror}", action_id=self.id) from exc
         if self.write is not None:
             try:
+                if backup is not None:
+                    backup(self.write.path)
                 host.write_file_atomic(self.write.path, self.write.content, self.write.mode)
             except OSError as exc:
                 raise ApplyError(f"cannot write {self.write.path}: {exc.strerror}", action_id=self.id) from exc
         for argv in self.argv:
-            result = host.run(argv)
+            result = run(argv)
             results.append(result)
             if not result.ok:
                 raise ApplyError(
@@ -146,6 +172,7 @@ class Plan:
     unchanged: List[Unchanged] = field(default_factory=list)
     notes: List[Note] = field(default_factory=list)
     facts_fingerprint: str = ""
+    fact_digests: Dict[str, str] = field(default_factory=dict)
     boot_id: Optional[str] = None
 
     @property
@@ -178,6 +205,7 @@ class Plan:
             "release": self.release,
             "boot_id": self.boot_id,
             "facts_fingerprint": self.facts_fingerprint,
+            "fact_digests": dict(self.fact_digests),
             "fingerprint": self.fingerprint,
             "converged": self.converged,
             "phases": [

@@ -45,6 +45,7 @@ def make_plan(desired: DesiredState, facts: Facts, host: Host) -> Plan:
         host=host.describe(),
         release=release.version_id,
         facts_fingerprint=facts.fingerprint(),
+        fact_digests=facts.digests(),
         boot_id=facts.boot_id.get(),
     )
     outcomes = []

@@ -87,14 +87,22 @@ class Facts:
                 out[name] = fact.to_json()
         return out
 
-    def fingerprint(self) -> str:
-        """sha256 of every fact's value (boot_id included: a reboot makes a saved plan stale).
+    def digests(self) -> Dict[str, str]:
+        """sha256 of each fact's value (or unknown reason), without its source.
 
-        Sources are left out so the same host state gives the same fingerprint
+        Sources are left out so the same host state gives the same digests
         wherever its root is mounted.
         """
-        values = {k: {x: y for x, y in v.items() if x != "source"} for k, v in self.to_json().items()}
-        blob = json.dumps(values, sort_keys=True, separators=(",", ":"))
+        out = {}
+        for name, data in self.to_json().items():
+            body = {k: v for k, v in data.items() if k != "source"}
+            blob = json.dumps(body, sort_keys=True, separators=(",", ":"))
+            out[name] = hashlib.sha256(blob.encode()).hexdigest()
+        return out
+
+    def fingerprint(self) -> str:
+        """One sha256 over every fact (boot_id included: a reboot makes a saved plan stale)."""
+        blob = json.dumps(self.digests(), sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -1,0 +1,147 @@
+"""The CLI as a user runs it: exit codes, output formats, colour rules."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from fixturehost import FixtureHost, converged
+from reconciler.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_STATE = str(REPO / "states" / "default.yaml")
+EXAMPLE = str(REPO / "examples" / "rhel9-rt-host")
+
+
+def run(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    rc = main(list(argv), out=out, err=err)
+    return rc, out.getvalue(), err.getvalue()
+
+
+def converged_root(tmp_path, release="9.4"):
+    fx = converged(release)
+    rc, out, _ = run("plan", DEFAULT_STATE, "--root", str(fx.write(tmp_path / "probe")), "--json")
+    for phase in json.loads(out)["phases"]:
+        for a in phase["actions"]:
+            if a["id"] == "file:/etc/kdump.conf":
+                fx.kdump_conf = a["after"]
+    return fx.write(tmp_path / "host")
+
+
+def test_plan_on_the_bundled_example_shows_the_whole_story_and_exits_2():
+    rc, out, err = run("plan", DEFAULT_STATE, "--root", EXAMPLE)
+    assert rc == 2, err
+    lines = out.splitlines()
+    barrier = next(i for i, line in enumerate(lines) if "reboot barrier" in line)
+    before, after = "\n".join(lines[:barrier]), "\n".join(lines[barrier:])
+    assert "+ install rt-setup, kexec-tools, system-config-kdump (dnf)" in before
+    assert "+rt: no crashkernel= -> crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M" in before
+    assert "+++ /etc/kdump.conf" in before and "+ enable kdump.service" in before
+    assert "+ start kdump.service" in after and "? verify the crash kernel is loaded" in after
+    assert "x86_64: no crashkernel=" not in out, "the non-RT entry is not touched"
+    assert lines[-1].startswith("Plan: ") and "1 reboot" in lines[-1]
+    assert "\033[" not in out, "no colour when not on a terminal"
+
+
+def test_plan_json_matches_its_schema(tmp_path):
+    rc, out, _ = run("plan", DEFAULT_STATE, "--root", EXAMPLE, "--json", "-o", str(tmp_path / "plan.json"))
+    assert rc == 2
+    data = json.loads(out)
+    schema = json.loads((REPO / "schemas" / "plan-output.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert json.loads((tmp_path / "plan.json").read_text()) == data
+    assert data["phases"][0]["barrier"]["reason"] and data["phases"][1]["barrier"] is None
+
+
+@pytest.mark.parametrize("release", ["7.9", "9.4"])
+def test_plan_exits_0_on_a_converged_host_and_says_why(tmp_path, release):
+    rc, out, err = run("plan", DEFAULT_STATE, "--root", str(converged_root(tmp_path, release)))
+    assert rc == 0, out + err
+    assert "Nothing to do: converged" in out
+    assert "= service:kdump.service:running: kdump.service is active and the crash kernel is loaded" in out
+
+
+def test_bad_state_exits_1_with_file_line_column_and_touches_no_host(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\ncrashkernel:\n  valeu: 256M\n")
+    root = FixtureHost(release="9.4").write(tmp_path / "host")
+    rc, out, err = run("plan", str(bad), "--root", str(root))
+    assert rc == 1 and out == ""
+    assert err.startswith(f"{bad}:3:3:")
+
+
+def test_validate_reports_each_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nreboot:\n  policy: sometimes\n")
+    rc, out, err = run("validate", DEFAULT_STATE, str(bad))
+    assert rc == 1
+    assert f"{DEFAULT_STATE}: valid" in out and str(bad) in err
+    assert run("validate", DEFAULT_STATE)[0] == 0
+
+
+def test_plan_error_exits_1_and_names_the_field(tmp_path):
+    state = tmp_path / "auto.yaml"
+    state.write_text("version: 1\ncrashkernel:\n  value: auto\n")
+    rc, out, err = run("plan", str(state), "--root", EXAMPLE)
+    assert rc == 1
+    assert f"{state}:3:10: crashkernel.value: plan error: crashkernel=auto is not supported on RHEL 9" in err
+    assert "fix:" in err
+
+
+def test_facts_json_has_every_fact_known_or_unknown_with_a_reason():
+    rc, out, _ = run("facts", "--root", EXAMPLE, "--json")
+    assert rc == 0
+    facts = json.loads(out)["facts"]
+    assert facts["os_release"]["value"]["version_id"] == "9.4"
+    assert facts["running_kernel"]["value"]["is_rt"] is True
+    assert facts["packages"]["value"]["missing"] == ["rt-setup", "kexec-tools", "system-config-kdump"]
+    assert facts["iomem_crash"]["value"] == {"regions": []}
+    for name, fact in facts.items():
+        assert fact["known"] or fact["unknown"], name
+    rc, out, _ = run("facts", "--root", EXAMPLE)
+    assert "running_kernel" in out and "from file /proc/sys/kernel/osrelease" in out
+
+
+def test_unknown_facts_are_said_not_guessed(tmp_path):
+    root = FixtureHost(release="9.4", reserved=(256 * 1024**2,), iomem_hidden=True).write(tmp_path / "host")
+    (root / "sys/kernel/kexec_crash_size").unlink()
+    rc, out, _ = run("facts", "--root", str(root), "--json")
+    facts = json.loads(out)["facts"]
+    assert facts["iomem_crash"]["unknown"].startswith("/proc/iomem shows all-zero")
+    assert facts["kexec_crash_size"]["unknown"] == "/sys/kernel/kexec_crash_size: file not found"
+    rc, out, _ = run("plan", DEFAULT_STATE, "--root", str(root))
+    assert "? unknown: could not check whether crash memory is reserved now" in out
+
+
+def test_color_only_on_a_tty_and_never_with_no_color(monkeypatch):
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Tty()
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    main(["plan", DEFAULT_STATE, "--root", EXAMPLE], out=out, err=io.StringIO())
+    assert "\033[" in out.getvalue()
+    out = Tty()
+    monkeypatch.setenv("NO_COLOR", "1")
+    main(["plan", DEFAULT_STATE, "--root", EXAMPLE], out=out, err=io.StringIO())
+    assert "\033[" not in out.getvalue()
+
+
+def test_python_m_reconciler_runs_the_same_cli():
+    proc = subprocess.run([sys.executable, "-m", "reconciler", "plan", DEFAULT_STATE, "--root", EXAMPLE],
+                          capture_output=True, text=True, cwd=REPO, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "reboot barrier" in proc.stdout
+
+
+def test_usage_errors_exit_1():
+    assert run("plan")[0] == 1
+    assert run("frobnicate")[0] == 1
