@@ -10,8 +10,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from fixturehost import FixtureHost, converged
+
 from reconciler.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
