@@ -421,3 +421,22 @@ def test_reboot_policy_is_carried_but_does_not_change_the_plan(tmp_path):
     p1, _ = plan(tmp_path, FixtureHost(release="9.4"), name="a")
     p2, _ = plan(tmp_path, FixtureHost(release="9.4"), auto, name="b")
     assert ids(p1) == ids(p2)
+
+
+STATES = sorted((Path(__file__).resolve().parent.parent / "states").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("release", ["7.9", "8.10", "9.2", "9.4"])
+@pytest.mark.parametrize("state_file", STATES, ids=lambda p: p.name)
+def test_every_example_state_plans_on_every_release(tmp_path, state_file, release):
+    from reconciler.state import load_state
+
+    desired = load_state(str(state_file))
+    for ram in (2 * GiB, 8 * GiB):
+        p, _ = plan(tmp_path, FixtureHost(release=release, ram=ram, installed=("kexec-tools",)), desired,
+                    name=f"r{ram}")
+        if desired.present:
+            assert p.barriers, "a fresh host needs the reboot for the reservation"
+        for a in p.actions:
+            if a.resource == "crashkernel" and desired.present:
+                assert "auto" not in a.after or release.startswith(("7", "8"))
