@@ -145,3 +145,19 @@ def test_python_m_reconciler_runs_the_same_cli():
 def test_usage_errors_exit_1():
     assert run("plan")[0] == 1
     assert run("frobnicate")[0] == 1
+
+
+BAD_STATES = sorted((Path(__file__).resolve().parent / "bad_states").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("bad", BAD_STATES, ids=lambda p: p.name)
+def test_every_bad_state_exits_1_with_one_located_error_and_no_host_access(tmp_path, bad):
+    root = FixtureHost(release="9.4").write(tmp_path / "host")
+    (root / ".rtkdump-recorded/commands.json").write_text("not json: any command run would crash the replay")
+    rc, out, err = run("plan", str(bad), "--root", str(root))
+    assert rc == 1 and out == ""
+    first = err.splitlines()[0]
+    assert first.startswith(f"{bad}:"), first
+    line_col = first[len(str(bad)) + 1:].split(":")[:2]
+    assert all(part.isdigit() for part in line_col), first
+    assert sum(1 for line in err.splitlines() if line.startswith(str(bad))) == 1
