@@ -107,6 +107,16 @@ def is_rt_release(release: str) -> bool:
     return bool(RT_UNAME.search(release))
 
 
+def token_values(tokens: Tuple[str, ...], key: str) -> Tuple[str, ...]:
+    """Values of every ``key=value`` kernel argument, in order (a bare ``key`` gives "")."""
+    out = []
+    for tok in tokens:
+        k, sep, v = tok.partition("=")
+        if k == key:
+            out.append(v if sep else "")
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class BootEntry:
     index: int
@@ -134,13 +144,7 @@ class BootEntry:
         return bool(self.release) and not self.is_rescue and is_rt_release(self.release)
 
     def arg_values(self, key: str) -> Tuple[str, ...]:
-        """Values of every ``key=value`` token, in order (``key`` alone gives "")."""
-        out = []
-        for tok in self.args:
-            k, sep, v = tok.partition("=")
-            if k == key:
-                out.append(v if sep else "")
-        return tuple(out)
+        return token_values(self.args, key)
 
 
 @dataclass(frozen=True)
@@ -167,12 +171,7 @@ class KernelCmdline:
     tokens: Tuple[str, ...]
 
     def values(self, key: str) -> Tuple[str, ...]:
-        out = []
-        for tok in self.tokens:
-            k, sep, v = tok.partition("=")
-            if k == key:
-                out.append(v if sep else "")
-        return tuple(out)
+        return token_values(self.tokens, key)
 
     def has(self, key: str) -> bool:
         return any(t == key or t.startswith(key + "=") for t in self.tokens)
