@@ -173,6 +173,7 @@ class Executor:
         self.journal = Journal(host, self.run_id)
         self.backups = Backups(host, self.run_id)
         self.report = ApplyReport(run_id=self.run_id, state_file=desired.source)
+        self.started = False
 
     # one place that says what happened
     def say(self, line: str) -> None:
@@ -211,14 +212,26 @@ class Executor:
             except ApplyError as exc:
                 self.report.result = "failed"
                 self.report.exit_code = EXIT_ERROR
-                self.journal.append("run-finished", result="failed", message=exc.message)
+                self.end("failed", message=exc.message)
                 raise
 
-    def _run(self) -> ApplyReport:
-        plan = self.plan()
+    def begin(self, plan: Plan) -> None:
+        """Journal the run once it does something: a converged no-op run (cron, every few
+        minutes) leaves no trace and changes no byte on the host."""
+        if self.started:
+            return
+        self.started = True
         self.journal.append("run-started", state_file=self.desired.source, state_sha256=self.desired.sha256,
                             git_commit=git_commit_of(self.desired.source), plan_fingerprint=plan.fingerprint,
                             boot_id=plan.boot_id)
+
+    def end(self, result: str, **fields) -> None:
+        if self.started:
+            self.journal.append("run-finished", result=result, **fields)
+
+    def _run(self) -> ApplyReport:
+        plan = self.plan()
+        self.first_plan = plan
         self.check_crash_test_result()
         previous: Optional[List[str]] = None
         for _ in range(self.options.max_rounds):
@@ -230,6 +243,7 @@ class Executor:
                 raise ApplyError(
                     "the host did not change although every action reported success: "
                     + ", ".join(ids), hint="run `rtkdump plan` and check the commands above by hand")
+            self.begin(plan)
             for action in phase:
                 self.execute(action)
             previous = ids
@@ -243,8 +257,8 @@ class Executor:
             return self.barrier(plan)
         self.report.result, self.report.exit_code = "converged", EXIT_OK
         if self.wants_crash_test():
-            return self.trigger_crash_test()
-        self.journal.append("run-finished", result="converged", changed=len(self.report.done))
+            return self.trigger_crash_test(plan)
+        self.end("converged", changed=len(self.report.done))
         return self.report
 
     # --- the reboot barrier ------------------------------------------------------------
@@ -253,10 +267,15 @@ class Executor:
         boot_id = self.facts.boot_id.get()
         self.report.barrier = reason
         self.report.remaining = [a.summary for p in plan.phases[1:] for a in p]
-        self.journal.append("barrier-reached", reason=reason, boot_id=boot_id, plan_fingerprint=plan.fingerprint)
+        last = self.journal.last("barrier-reached")
+        if self.started or not last or (last.get("boot_id"), last.get("reason")) != (boot_id, reason):
+            # journal a barrier once per boot, not at every cron run while it waits
+            self.begin(plan)
+            self.journal.append("barrier-reached", reason=reason, boot_id=boot_id,
+                                plan_fingerprint=plan.fingerprint)
         if self.desired.reboot.policy != "automatic":
             self.report.result, self.report.exit_code = "waiting-for-reboot", EXIT_WAITING
-            self.journal.append("run-finished", result="waiting-for-reboot")
+            self.end("waiting-for-reboot")
             return self.report
         key = hashlib.sha256(f"{self.desired.sha256}\n{reason}".encode()).hexdigest()
         asked = self.journal.find("reboot-requested", key=key)
@@ -269,13 +288,14 @@ class Executor:
                 f"rebooted {len(asked)} times for this state and the barrier is still here: {reason}",
                 hint="the reservation does not appear after a reboot: check `dmesg | grep -i crashkernel` and "
                 "the boot loader default; reboot.max_reboots guards against a reboot loop")
+        self.begin(plan)
         self.journal.append("reboot-requested", key=key, boot_id=boot_id, reason=reason)
         self.say(f"  rebooting: {reason}")
         result = self.host.run(self.host.systemctl("reboot"))
         if not result.ok:
             raise ApplyError("systemctl reboot failed", stderr=result.stderr)
         self.report.result, self.report.exit_code = "rebooting", EXIT_WAITING
-        self.journal.append("run-finished", result="rebooting")
+        self.end("rebooting")
         return self.report
 
     # --- the crash test --------------------------------------------------------------
@@ -289,18 +309,19 @@ class Executor:
             return False
         return not self.journal.find("crash-test-triggered", key=self.crash_key())
 
-    def trigger_crash_test(self) -> ApplyReport:
+    def trigger_crash_test(self, plan: Plan) -> ApplyReport:
         loaded = self.facts.kexec_crash_loaded.get()
         if not loaded:
             raise ApplyError("refusing the crash test: kdump is not loaded (/sys/kernel/kexec_crash_loaded is not 1)")
         target = self.desired.dump.target
+        self.begin(plan)
         record = self.journal.append(
             "crash-test-triggered", key=self.crash_key(), boot_id=self.facts.boot_id.get(),
             dump_path=self.desired.dump.path if target.kind == "local" else None, target=target.kind)
         self.report.crash_test = {"triggered_at": record["time"], "boot_id": record["boot_id"]}
         self.say("  crash test: echo c > /proc/sysrq-trigger (the host panics, kdump captures, it reboots)")
         self.report.result, self.report.exit_code = "crash-test-triggered", EXIT_WAITING
-        self.journal.append("run-finished", result="crash-test-triggered")
+        self.end("crash-test-triggered")
         try:
             self.host.write_proc(SYSRQ, "c")
         except OSError as exc:
@@ -325,6 +346,7 @@ class Executor:
             outcome = "pass" if found else "fail"
             detail = f"vmcore {found}" if found else (
                 f"no vmcore newer than the crash test under {triggered['dump_path']}")
+        self.begin(self.first_plan)
         self.journal.append("crash-test-result", trigger_time=triggered["time"], outcome=outcome, detail=detail,
                             boot_id=boot_id)
         self.report.crash_test = {"triggered_at": triggered["time"], "outcome": outcome, "detail": detail}
