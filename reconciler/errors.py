@@ -138,7 +138,7 @@ class ApplyError(RtkdumpError):
             text += f" in {self.action_id}"
         text += f": {self.message}"
         if self.stderr.strip():
-            text += "\n  " + "\n  ".join(self.stderr.strip().splitlines()[-10:])
+            text += "\n  " + "\n  ".join(self.stderr.strip().splitlines()[-30:])
         if self.hint:
             text += f"\n  fix: {self.hint}"
         return text

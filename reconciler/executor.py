@@ -188,8 +188,13 @@ class Executor:
             self.journal.append("action-failed", action=action.id, message=exc.message, stderr=exc.stderr[-4000:])
             self.report.failed = {"id": action.id, "summary": action.summary, "message": exc.message,
                                   "stderr": exc.stderr}
-            if action.resource == "service" or action.resource == "verify":
-                exc.stderr = (exc.stderr + "\n" + self.service_status()).strip()
+            if action.resource in ("service", "verify"):
+                own = exc.stderr.strip().splitlines()[-8:]
+                status = self.service_status().splitlines()
+                if "" in status:  # the unit header, then only the newest log lines
+                    cut = status.index("")
+                    status = status[:cut] + status[cut + 1:][-6:]
+                exc.stderr = "\n".join(own + status)
             exc.message += f" (already changed in this run: {', '.join(d['id'] for d in self.report.done) or 'nothing'})"
             raise
         out = "".join(r.stdout + r.stderr for r in results)[-4000:]
