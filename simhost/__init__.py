@@ -1,0 +1,6 @@
+"""rtkdump-simhost: a simulated RHEL for Real Time 7/8/9 host for testing rtkdump.
+
+See simhost/README.md.  The simulator shares no code with the reconciler.
+"""
+
+__version__ = "0.1.0"

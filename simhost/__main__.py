@@ -1,0 +1,7 @@
+"""`python -m simhost ...` is `rtkdump-simhost ...`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

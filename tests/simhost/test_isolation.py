@@ -1,0 +1,82 @@
+"""Nothing outside DIR is written (except the RPM repository cache)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict, Tuple
+
+import pytest
+from _simhost_helpers import hx, run_simhost
+
+WATCHED_DIRS = ["/var/lib/rpm", os.path.expanduser("~/.rpmdb"), "/var/lib/dnf", "/var/cache/dnf", "/var/log",
+                "/etc/systemd/system", "/etc/systemd/system/multi-user.target.wants", "/etc/sysconfig",
+                "/etc/yum.repos.d", "/etc/dnf", "/etc", "/boot", "/boot/grub2", "/boot/loader/entries"]
+MUST_NOT_APPEAR = ["/etc/kdump.conf", "/etc/sysconfig/kdump", "/usr/lib/systemd/system/kdump.service",
+                   "/usr/bin/kdumpctl", "/var/crash", "/run/simhost", "/run/yum.pid", "/var/run/yum.pid",
+                   "/etc/kernel/cmdline", "/var/lib/rpm/rpmdb.sqlite"]
+
+
+def snapshot() -> Dict[str, Tuple]:
+    snap: Dict[str, Tuple] = {}
+    for d in WATCHED_DIRS:
+        p = Path(d)
+        if not p.is_dir():
+            snap[d] = ("absent",)
+            continue
+        entries = []
+        for child in sorted(p.iterdir()):
+            try:
+                st = child.lstat()
+            except FileNotFoundError:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                entries.append((child.name, "dir"))
+            else:
+                entries.append((child.name, st.st_size, st.st_mtime_ns))
+        snap[d] = tuple(entries)
+    for f in MUST_NOT_APPEAR:
+        snap[f] = (os.path.lexists(f),)
+    return snap
+
+
+@pytest.mark.slow
+def test_a_whole_life_cycle_writes_only_inside_dir(simhost_cache, tmp_path):
+    before = snapshot()
+    before_present = {f for f in MUST_NOT_APPEAR if os.path.lexists(f)}
+    for release in ("7.9", "9.4"):
+        root = tmp_path / release
+        run_simhost("create", root, "--release", release)
+        manager = "yum" if release == "7.9" else "dnf"
+        assert hx(root, manager, "-y", "--installroot", str(root), "install", "kexec-tools", "rt-setup").returncode == 0
+        assert hx(root, "systemctl", "--root", str(root), "enable", "kdump").returncode == 0
+        args = ["--bls-directory", str(root / "boot/loader/entries"), "--env", str(root / "boot/grub2/grubenv")] \
+            if release != "7.9" else ["--config-file", str(root / "boot/grub2/grub.cfg")]
+        assert hx(root, "grubby", *args, "--update-kernel=ALL", "--args=crashkernel=512M").returncode == 0
+        run_simhost("reboot", root)
+        assert (root / "sys/kernel/kexec_crash_loaded").read_text() == "1\n"
+        assert hx(root, "systemctl", "restart", "kdump").returncode == 0
+        assert hx(root, "kdumpctl", "status").returncode == 0
+        assert hx(root, "rpm", "-q", "kexec-tools").returncode == 0
+        pid = int(run_simhost("lock", root, "--seconds", "0.5").stdout)
+        assert pid > 0
+        run_simhost("crash", root)
+        assert list((root / "var/crash").glob("127.0.0.1-*/vmcore"))
+        run_simhost("show", root)
+    import time
+
+    time.sleep(0.6)  # let the lock holders finish and clean up
+    after = snapshot()
+    for f in MUST_NOT_APPEAR:
+        if f not in before_present:
+            assert not os.path.lexists(f), f"{f} was created outside the host tree"
+    changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    # /var/log and /etc can legitimately change through other processes on a shared machine: only
+    # entries that look like ours count there
+    for noisy in ("/var/log", "/etc"):
+        if noisy in changed:
+            b, a = changed.pop(noisy)
+            new = {e[0] for e in a} - {e[0] for e in b}
+            assert not (new & {"dnf.log", "dnf.rpm.log", "dnf.librepo.log", "hawkey.log", "yum.log",
+                               "simhost-boot.log", "kdump.conf", "grub2.cfg", "machine-id"}), new
+    assert not changed, changed
