@@ -463,7 +463,8 @@ def test_unsafe_characters_refused(field, char):
     "token", ["reset_devices", "nr_cpus=1", "udev.children-max=2", "console=ttyS0,115200n8"]
 )
 def test_kernel_arg_tokens_ok(token):
-    _load(f"version: 1\nsysconfig:\n  commandline_append:\n    ensure: ['{token}']\n")
+    state = _load(f"version: 1\nsysconfig:\n  commandline_append:\n    ensure: ['{token}']\n")
+    assert state.sysconfig.append_ensure == (token,)
 
 
 @pytest.mark.parametrize("token", ["nr_cpus=", "=1", "-x", "a b", "reset_devices\n", "x=$(reboot)", "x='1'"])
