@@ -300,7 +300,7 @@ def main(argv=None) -> int:
         "Files as the host shows them plus, in `.rtkdump-recorded/commands.json`, the outputs of the\n"
         "commands rtkdump runs (`rpm -q`, `grubby`, `systemctl`), so `rtkdump plan --root` works on any\n"
         "Linux machine. Nothing is installed yet: no kexec-tools, no crashkernel=, no reservation.\n"
-        f"Regenerate with `python3 tests/fixturehost.py {args.dest} {args.release}`.\n"
+        f"Regenerate with `python3 tests/fixturehost.py <this directory> {args.release}`.\n"
     )
     return 0
 

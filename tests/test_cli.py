@@ -161,3 +161,12 @@ def test_every_bad_state_exits_1_with_one_located_error_and_no_host_access(tmp_p
     line_col = first[len(str(bad)) + 1:].split(":")[:2]
     assert all(part.isdigit() for part in line_col), first
     assert sum(1 for line in err.splitlines() if line.startswith(str(bad))) == 1
+
+
+def test_the_bundled_example_host_is_what_the_fixture_builder_makes(tmp_path):
+    import fixturehost
+
+    fixturehost.main([str(tmp_path / "example"), "9.4"])
+    made = {p.relative_to(tmp_path / "example"): p.read_bytes() for p in (tmp_path / "example").rglob("*") if p.is_file()}
+    bundled = {p.relative_to(EXAMPLE): p.read_bytes() for p in Path(EXAMPLE).rglob("*") if p.is_file()}
+    assert made == bundled, "regenerate: python3 tests/fixturehost.py examples/rhel9-rt-host 9.4"
