@@ -398,6 +398,17 @@ def test_absent_stops_disables_and_removes_crashkernel_then_waits_for_the_reboot
     assert len(p.barriers) == 1 and "until the next boot" in p.barriers[0].reason
 
 
+def test_absent_puts_no_barrier_that_a_reboot_cannot_clear(tmp_path):
+    fx = converged_fixture(tmp_path, "9.4")
+    fx.set_crashkernel("256M", which="all")
+    fx.entries[0].args = [a for a in fx.entries[0].args if a != "crashkernel=256M"]
+    fx.entries[0].args.append("crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M")
+    fx.default_index = 1  # the non-RT entry boots next and is not targeted
+    p, _ = plan(tmp_path, fx, replace(DEFAULT, present=False))
+    assert not p.barriers
+    assert any("keeps crashkernel=256M" in n.message for n in p.notes)
+
+
 def test_unreadable_facts_become_notes_not_guesses(tmp_path):
     fx = FixtureHost(release="9.4", installed=("kexec-tools",))
     root = fx.write(tmp_path / "host")

@@ -262,6 +262,13 @@ def _check_absent(ctx: PlanContext, loader: BootLoader, targets: List[BootEntry]
             )
         )
     reserved = _reserved_bytes(ctx)
-    if reserved:
+    default = loader.default_entry()
+    keeps = default is not None and default not in targets and default.arg_values("crashkernel")
+    if keeps:
+        # rebooting would not release anything: never put a barrier that a reboot cannot clear
+        ctx.note("warning", f"the default boot entry {default.kernel} is not targeted and keeps "
+                            f"crashkernel={' '.join(default.arg_values('crashkernel'))}: "
+                            "memory stays reserved after the next boot")
+    elif reserved:
         out.barrier = f"{mib(reserved)} stay reserved for the crash kernel until the next boot"
     return out
