@@ -190,7 +190,8 @@ def render_apply(report) -> str:
     for note in report.notes:
         lines.append(f"  {note}")
     verdict = {
-        "converged": "Converged: kdump is configured and armed.",
+        "converged": ("Converged: kdump is configured and armed." if report.kdump_wanted
+                      else "Converged: kdump is off (state: absent)."),
         "waiting-for-reboot": "Waiting for a reboot (reboot.policy: manual): reboot, then run apply again.",
         "rebooting": "Rebooting now (reboot.policy: automatic); the next apply continues from the facts.",
         "crash-test-triggered": "Crash test triggered: the next apply after the reboot checks for the vmcore.",

@@ -56,6 +56,7 @@ class ApplyReport:
     remaining: List[str] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     crash_test: Optional[Dict] = None
+    kdump_wanted: bool = True  # False for `state: absent`
 
     def to_json(self) -> Dict:
         return {"format": "rtkdump-apply/1", **self.__dict__}
@@ -172,7 +173,7 @@ class Executor:
         self.run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.journal = Journal(host, self.run_id)
         self.backups = Backups(host, self.run_id)
-        self.report = ApplyReport(run_id=self.run_id, state_file=desired.source)
+        self.report = ApplyReport(run_id=self.run_id, state_file=desired.source, kdump_wanted=desired.present)
         self.started = False
 
     # one place that says what happened

@@ -269,3 +269,19 @@ def test_a_second_apply_waits_for_the_first(fresh):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_absent_turns_kdump_off_across_the_reboot(fresh):
+    host = fresh("7.9")
+    assert rtkdump(host, "apply", DEFAULT_STATE).returncode == 2
+    simhost("reboot", host)
+    assert rtkdump(host, "apply", DEFAULT_STATE).returncode == 0
+    absent = str(REPO / "states" / "absent.yaml")
+    proc = rtkdump(host, "apply", absent)
+    assert proc.returncode == 2 and "stay reserved for the crash kernel until the next boot" in proc.stdout
+    simhost("reboot", host)
+    proc = rtkdump(host, "apply", absent)
+    assert proc.returncode == 0 and "kdump is off" in proc.stdout
+    got = facts(host)
+    assert got["kexec_crash_size"]["value"] == 0 and got["kdump_enabled"]["value"]["enabled"] is False
+    assert "crashkernel" not in (host / "proc/cmdline").read_text()
