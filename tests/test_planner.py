@@ -11,7 +11,7 @@ import pytest
 from fixturehost import FixtureHost, GiB, converged
 
 from reconciler.desired import CrashkernelSpec, DesiredState, DumpSpec, DumpTarget, RebootSpec, SysconfigSpec
-from reconciler.errors import PlanError
+from reconciler.errors import FactError, PlanError
 from reconciler.host import Host
 from reconciler.plan import RESTART, VERIFY
 from reconciler.planner import plan_for
@@ -414,9 +414,10 @@ def test_unreadable_facts_become_notes_not_guesses(tmp_path):
     root = fx.write(tmp_path / "host")
     (root / "proc/meminfo").unlink()
     (root / ".rtkdump-recorded/commands.json").write_text("[]")  # no rpm, grubby or systemctl answers
-    with pytest.raises(PlanError) as err:
+    with pytest.raises(FactError) as err:
         plan_for(Host.open(str(root)), DEFAULT)
-    assert "boot entries" in err.value.message and "grubby" in err.value.message
+    assert "boot entries" in err.value.message and "grubby" in err.value.render()
+    assert err.value.render().startswith("facts error (command grubby")
 
 
 def test_plan_fingerprint_changes_with_the_facts(tmp_path):

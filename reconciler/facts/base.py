@@ -239,8 +239,3 @@ class DmiInfo:
     def is_ibm_ls21(self) -> bool:
         """IBM BladeCenter LS21 = machine type 7971 (``BladeCenter LS21 -[7971PAM]-``)."""
         return bool(re.search(r"\bLS21\b", self.product_name) or re.search(r"\[7971", self.product_name))
-
-
-@dataclass(frozen=True)
-class ExtraFacts:
-    values: Dict[str, str] = field(default_factory=dict)

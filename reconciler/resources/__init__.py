@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 from ..desired import DesiredState
-from ..errors import PlanError
+from ..errors import FactError, PlanError
 from ..facts import Facts
 from ..facts.base import Fact, OsRelease
 from ..host import Host
@@ -31,8 +31,9 @@ class PlanContext:
     def release(self) -> OsRelease:
         fact = self.facts.os_release
         if not fact.known:
-            raise PlanError(
+            raise FactError(
                 f"cannot tell which RHEL release this is: {fact.unknown}",
+                source=fact.source,
                 hint="rtkdump needs /etc/os-release (or /etc/redhat-release) under the host root",
             )
         return fact.value
@@ -40,7 +41,7 @@ class PlanContext:
     def require(self, fact: Fact, what: str, hint: Optional[str] = None):
         """The value of a fact the plan cannot go on without."""
         if not fact.known:
-            raise PlanError(f"cannot {what}: {fact.unknown} ({fact.source})", hint=hint)
+            raise FactError(f"cannot {what}: {fact.unknown}", source=fact.source, hint=hint)
         return fact.value
 
     def note(self, level: str, message: str) -> None:
