@@ -8,7 +8,7 @@ a reason*, never guessed: the planner then says what it could not check.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, Generic, Optional, Tuple, TypeVar
 
 T = TypeVar("T")
