@@ -13,7 +13,6 @@ import errno
 import fcntl
 import hashlib
 import os
-import shutil
 import subprocess
 import time
 import uuid
@@ -67,14 +66,13 @@ class HostLock:
     """flock on /run/rtkdump.lock (under --root when given); waits a bounded time."""
 
     def __init__(self, host: Host, timeout: float, sleep: Callable[[float], None] = time.sleep):
-        self.path = host.path(LOCK_FILE)
+        self.host = host
         self.timeout = timeout
         self.sleep = sleep
         self.fd: Optional[int] = None
 
     def __enter__(self) -> HostLock:
-        os.makedirs(self.path.parent, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self.host.open_lock_file(LOCK_FILE)
         deadline = time.monotonic() + self.timeout
         while True:
             try:
@@ -137,12 +135,7 @@ class Backups:
         self.dir = f"{BACKUPS}/{run_id}"
 
     def __call__(self, path: str) -> None:
-        src = self.host.path(path)
-        if not src.exists():
-            return
-        dest = self.host.path(self.dir + path)
-        os.makedirs(dest.parent, mode=0o700, exist_ok=True)
-        shutil.copy2(src, dest)
+        self.host.copy_file(path, self.dir + path)
 
 
 def git_commit_of(path: str) -> Optional[str]:
@@ -154,14 +147,6 @@ def git_commit_of(path: str) -> Optional[str]:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return proc.stdout.strip() if proc.returncode == 0 else None
-
-
-def file_sha256(path: str) -> Optional[str]:
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.sha256(fh.read()).hexdigest()
-    except OSError:
-        return None
 
 
 # --- apply -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -287,6 +288,31 @@ class Host:
         """Write to a kernel control file (/proc/sysrq-trigger): in place, no temp file, no rename."""
         with open(self.path(host_path), "w", encoding="ascii") as fh:
             fh.write(text)
+
+    def append_line(self, host_path: str, line: bytes, mode: int = 0o600) -> None:
+        """One write() of one line on an O_APPEND descriptor, then fsync: lines stay whole."""
+        fd = os.open(self.path(host_path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def copy_file(self, src: str, dest: str) -> bool:
+        """Copy a host file (data, mode, times) to another host path; False when ``src`` is absent."""
+        source = self.path(src)
+        if not source.exists():
+            return False
+        target = self.path(dest)
+        os.makedirs(target.parent, mode=0o700, exist_ok=True)
+        shutil.copy2(source, target)
+        return True
+
+    def open_lock_file(self, host_path: str) -> int:
+        """A read-write descriptor on a lock file, created with its directory when missing."""
+        path = self.path(host_path)
+        os.makedirs(path.parent, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
 
     def make_dirs(self, host_path: str, mode: int = 0o755) -> None:
         os.makedirs(self.path(host_path), mode=mode, exist_ok=True)

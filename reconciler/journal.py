@@ -10,7 +10,6 @@ fsync: a crash leaves whole lines (a torn last line is skipped on read).
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import Dict, Iterator, List, Optional
 
@@ -31,24 +30,19 @@ class Journal:
         record = {"time": round(time.time(), 3), "run": self.run_id, "event": event, **fields}
         line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode()
         self.host.make_dirs(STATE_DIR, mode=0o700)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        self.host.append_line(JOURNAL, line)
         return record
 
     def events(self) -> Iterator[Dict]:
         try:
-            with open(self.path, encoding="utf-8") as fh:
-                for line in fh:
-                    try:
-                        yield json.loads(line)
-                    except ValueError:
-                        continue  # a torn last line after a crash
+            text = self.host.read_text(JOURNAL)
         except FileNotFoundError:
             return
+        for line in text.splitlines():
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue  # a torn last line after a crash
 
     def find(self, event: str, **match) -> List[Dict]:
         return [e for e in self.events() if e.get("event") == event
