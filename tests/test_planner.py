@@ -323,6 +323,15 @@ def test_no_dmi_means_the_quirk_is_not_applied_and_said(tmp_path):
     assert any(n.level == "unknown" and "LS21" in n.message for n in p.notes)
 
 
+def test_a_sysconfig_deleted_under_an_installed_kexec_tools_is_said(tmp_path):
+    fx = FixtureHost(release="9.4", installed=("kexec-tools",))
+    root = fx.write(tmp_path / "host")
+    (root / "etc/sysconfig/kdump").unlink()
+    p = plan_for(Host.open(str(root)), DEFAULT)
+    assert any(n.level == "warning" and "reinstall kexec-tools" in n.message for n in p.notes)
+    assert not [a for a in p.actions if a.resource == "sysconfig"]
+
+
 def test_kernelver_latest_rt_names_the_rt_kernel(tmp_path):
     desired = replace(DEFAULT, sysconfig=SysconfigSpec(kernelver="latest-rt"))
     fx = FixtureHost(release="9.4", installed=("kexec-tools",))

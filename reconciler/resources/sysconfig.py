@@ -78,8 +78,13 @@ def check(ctx: PlanContext) -> Outcome:
         return out
     current = fact.value
     if current is None:
-        ctx.note("info", f"{PATH} does not exist yet: kexec-tools installs it; "
-                         "`rtkdump apply` checks KDUMP_COMMANDLINE_APPEND right after installing")
+        pkgs = ctx.facts.packages.get()
+        if pkgs is not None and "kexec-tools" in pkgs.installed and "kexec-tools" not in pkgs.missing:
+            ctx.note("warning", f"{PATH} is missing although kexec-tools is installed: rtkdump edits that file "
+                                "but does not invent it; restore it with `yum/dnf reinstall kexec-tools`")
+        else:
+            ctx.note("info", f"{PATH} does not exist yet: kexec-tools installs it; "
+                             "`rtkdump apply` checks KDUMP_COMMANDLINE_APPEND right after installing")
         return out
     ensure, remove = append_tokens(ctx)
     loader = ctx.facts.bootloader.get()
