@@ -40,13 +40,40 @@ def render_action(action: Action, style: Style) -> List[str]:
     if action.expect:
         lines.append(style("dim", f"      check: {action.expect[0]} = {action.expect[1]}"))
     if action.diff:
-        for line in action.diff.rstrip("\n").splitlines():
+        for line in fold_comment_runs(action.diff.rstrip("\n").splitlines()):
             key = ADD if line.startswith("+") and not line.startswith("+++") else (
                 REMOVE if line.startswith("-") and not line.startswith("---") else "dim")
             lines.append("      " + style(key, line))
     if action.notifies:
         lines.append(style("dim", f"      notifies: {', '.join(action.notifies)}"))
     return lines
+
+
+def fold_comment_runs(diff_lines: List[str], keep: int = 3) -> List[str]:
+    """Shorten long runs of removed comment lines (a stock kdump.conf's manual) for the terminal.
+
+    Only the human view folds; ``--json`` and ``-o`` keep the whole diff.
+    """
+    out: List[str] = []
+    run: List[str] = []
+
+    def flush() -> None:
+        if len(run) > 2 * keep + 1:
+            out.extend(run[:keep])
+            out.append(f"-# ... {len(run) - keep - 1} more removed comment lines (the whole diff: --json)")
+            out.append(run[-1])
+        else:
+            out.extend(run)
+        run.clear()
+
+    for line in diff_lines:
+        if line.startswith("-#") or line == "-":
+            run.append(line)
+        else:
+            flush()
+            out.append(line)
+    flush()
+    return out
 
 
 def render_plan(plan: Plan, color: bool = False) -> str:

@@ -170,3 +170,19 @@ def test_the_bundled_example_host_is_what_the_fixture_builder_makes(tmp_path):
     made = {p.relative_to(tmp_path / "example"): p.read_bytes() for p in (tmp_path / "example").rglob("*") if p.is_file()}
     bundled = {p.relative_to(EXAMPLE): p.read_bytes() for p in Path(EXAMPLE).rglob("*") if p.is_file()}
     assert made == bundled, "regenerate: python3 tests/fixturehost.py examples/rhel9-rt-host 9.4"
+
+
+def test_long_runs_of_removed_comments_are_folded_for_the_terminal_only(tmp_path):
+    from reconciler.render import fold_comment_runs
+
+    diff = ["@@ -1,12 +1,2 @@"] + [f"-# line {i}" for i in range(10)] + ["+path /var/crash", "-#a", "-#b"]
+    folded = fold_comment_runs(diff)
+    assert folded[:4] == ["@@ -1,12 +1,2 @@", "-# line 0", "-# line 1", "-# line 2"]
+    assert folded[4] == "-# ... 6 more removed comment lines (the whole diff: --json)"
+    assert folded[5:] == ["-# line 9", "+path /var/crash", "-#a", "-#b"]
+    root = FixtureHost(release="7.9", installed=("kexec-tools",)).write(tmp_path / "host")
+    rc, text, _ = run("plan", DEFAULT_STATE, "--root", str(root))
+    rc, js, _ = run("plan", DEFAULT_STATE, "--root", str(root), "--json")
+    assert "more removed comment lines" in text
+    diffs = [a["diff"] for p in json.loads(js)["phases"] for a in p["actions"] if a["diff"]]
+    assert "-# This file contains a series of commands" in diffs[0] and "more removed" not in diffs[0]
