@@ -186,3 +186,15 @@ def test_long_runs_of_removed_comments_are_folded_for_the_terminal_only(tmp_path
     assert "more removed comment lines" in text
     diffs = [a["diff"] for p in json.loads(js)["phases"] for a in p["actions"] if a["diff"]]
     assert "-# This file contains a series of commands" in diffs[0] and "more removed" not in diffs[0]
+
+
+@pytest.mark.parametrize("bad", BAD_STATES[:10], ids=lambda p: p.name)
+def test_apply_with_a_bad_state_changes_nothing_on_the_host(tmp_path, bad):
+    from test_planner import tree_digest
+
+    root = FixtureHost(release="9.4").write(tmp_path / "host")
+    before = tree_digest(root)
+    rc, out, err = run("apply", str(bad), "--root", str(root))
+    assert rc == 1 and err.startswith(f"{bad}:")
+    assert tree_digest(root) == before
+    assert not (root / "run").exists() and not (root / "var").exists(), "not even the lock or the journal"
