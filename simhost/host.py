@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import releases
 from .releases import Release
@@ -212,3 +212,21 @@ def version_sort_desc(names: List[str]) -> List[str]:
         return [n for n in out.split("\n") if n]
     except (OSError, subprocess.CalledProcessError):  # pragma: no cover - coreutils is everywhere
         return sorted(names, reverse=True)
+
+
+def installed_command(name: str, err) -> Tuple[Optional[Host], int]:
+    """The host a packaged stand-in (kdumpctl, rt-setup-kdump) runs on, or the exit code to return.
+
+    Like bash on a real host: exit 127 when the package that ships the command is not installed.
+    """
+    try:
+        host = Host(find_root(None))
+        host.release  # noqa: B018 - fails early on a tree that is not a simulated host
+    except HostError as exc:
+        err.write(f"{name} (rtkdump-simhost): {exc}\n")
+        return None, 1
+    if not host.exists(f"/usr/bin/{name}"):
+        err.write(f"bash: {name}: command not found\n")
+        return None, 127
+    return host, 0
+

@@ -16,7 +16,7 @@ import re
 import sys
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
-from .host import Host, HostError, find_root
+from .host import Host, installed_command
 
 Msg = Tuple[str, str]  # (stream, text) stream in {"out", "err"}
 
@@ -106,10 +106,7 @@ class Ctl:
         if "default" in values and values["default"] not in FAILURE_ACTIONS:
             self.info("Usage kdump.conf: default {reboot|halt|poweroff|shell|dump_to_rootfs}")
             return False
-        if values.get("force_rebuild") == "1" and values.get("force_no_rebuild") == "1":
-            self.info("Error: force_rebuild and force_no_rebuild are enabled simultaneously in kdump.conf")
-            return False
-        return True
+        return self._rebuild_ok(values)
 
     def _check_new(self, text: str) -> bool:
         opts: Dict[str, str] = {}
@@ -156,7 +153,10 @@ class Ctl:
         if "final_action" in opts and opts["final_action"] not in FINAL_ACTIONS:
             self.info("Usage kdump.conf: final_action {reboot|halt|poweroff}")
             return False
-        if opts.get("force_rebuild") == "1" and opts.get("force_no_rebuild") == "1":
+        return self._rebuild_ok(opts)
+
+    def _rebuild_ok(self, values: Dict[str, str]) -> bool:
+        if values.get("force_rebuild") == "1" and values.get("force_no_rebuild") == "1":
             self.info("Error: force_rebuild and force_no_rebuild are enabled simultaneously in kdump.conf")
             return False
         return True
@@ -401,15 +401,10 @@ USAGE = {
 
 def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        host = Host(find_root(None))
-        rel = host.release
-    except HostError as exc:
-        err.write(f"kdumpctl (rtkdump-simhost): {exc}\n")
-        return 1
-    if not host.exists("/usr/bin/kdumpctl"):
-        err.write("bash: kdumpctl: command not found\n")
-        return 127
+    host, rc = installed_command("kdumpctl", err)
+    if host is None:
+        return rc
+    rel = host.release
     ctl = Ctl(host)
     cmd = argv[0] if argv else ""
     rc = 0

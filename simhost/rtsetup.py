@@ -15,7 +15,7 @@ import sys
 from typing import Optional, Sequence, TextIO
 
 from . import grubby
-from .host import Host, HostError, find_root
+from .host import installed_command
 from .pkg import rpm_argv
 
 NAME = "rt-setup-kdump"
@@ -27,15 +27,10 @@ def usage(out: TextIO) -> None:
 
 def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        host = Host(find_root(None))
-        rel = host.release
-    except HostError as exc:
-        err.write(f"{NAME} (rtkdump-simhost): {exc}\n")
-        return 1
-    if not host.exists(f"/usr/bin/{NAME}"):
-        err.write(f"bash: {NAME}: command not found\n")
-        return 127
+    host, rc = installed_command(NAME, err)
+    if host is None:
+        return rc
+    rel = host.release
     grub = rhel = verbose = False
     for a in argv:
         if a in ("-g", "--grub"):
