@@ -16,13 +16,13 @@ import traceback
 from typing import List, Optional, TextIO
 
 from . import __version__
-from .desired import DEFAULT_PACKAGES
 from .errors import RtkdumpError
 from .facts import FactRequest, gather
 from .host import Host
-from .planner import plan_for
+from .plan.planner import plan_for
 from .render import plan_json, render_facts, render_plan
 from .state import load_state
+from .state.model import DEFAULT_PACKAGES
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -91,7 +91,7 @@ def cmd_validate(args, out: TextIO, err: TextIO) -> int:
 def cmd_facts(args, out: TextIO, err: TextIO) -> int:
     host = Host.open(args.root, timeout=args.timeout)
     if args.state:
-        from .planner import fact_request
+        from .plan.planner import fact_request
 
         request = fact_request(load_state(args.state))
     else:
@@ -156,8 +156,8 @@ def load_saved_plan(path: str) -> Optional[dict]:
 
 
 def cmd_apply(args, out: TextIO, err: TextIO) -> int:
+    from .apply.executor import ApplyOptions, apply_saved_plan, apply_state
     from .errors import ApplyError
-    from .executor import ApplyOptions, apply_saved_plan, apply_state
 
     if args.crash_test and not args.yes_crash_this_host:
         raise ApplyError("--crash-test crashes this host on purpose; add --yes-crash-this-host to confirm")

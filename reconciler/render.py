@@ -6,7 +6,7 @@ import json
 from typing import Dict, List
 
 from .facts import Facts
-from .plan import ADD, CHANGE, REMOVE, RESTART, VERIFY, Action, Plan
+from .plan.model import ADD, CHANGE, REMOVE, RESTART, VERIFY, Action, Plan
 
 _COLORS = {ADD: "32", CHANGE: "33", REMOVE: "31", RESTART: "36", VERIFY: "34", "barrier": "1;35", "dim": "2",
            "warning": "33", "unknown": "35", "info": "2"}

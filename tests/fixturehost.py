@@ -263,7 +263,7 @@ class FixtureHost:
 
 def converged(release: str = "9.4", **kw) -> FixtureHost:
     """A host where states/default.yaml has nothing to do."""
-    from reconciler.crashkernel import parse_crashkernel, recommended_values
+    from reconciler.rules.crashkernel import parse_crashkernel, recommended_values
 
     ram = kw.pop("ram", 8 * GiB)
     host = FixtureHost(release=release, ram=ram, installed=("rt-setup", "kexec-tools", "system-config-kdump"),

@@ -10,11 +10,11 @@ import time
 
 import pytest
 
+from reconciler.apply.executor import Backups, HostLock, retrying_runner, stale_reasons
+from reconciler.apply.journal import Journal
 from reconciler.errors import ApplyError
-from reconciler.executor import Backups, HostLock, retrying_runner, stale_reasons
 from reconciler.host import CommandResult, Host
-from reconciler.journal import Journal
-from reconciler.plan import PACKAGE_LOCK_RETRY, Action, FileWrite, RetryPolicy
+from reconciler.plan.model import PACKAGE_LOCK_RETRY, Action, FileWrite, RetryPolicy
 
 
 class ScriptedRunner:

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.facts import boot, kernel, packages, platform, services
-from reconciler.facts.base import BootEntry, CrashRegion, CrashReservation, ParseError
+from reconciler.facts.model import BootEntry, CrashRegion, CrashReservation, ParseError
 from reconciler.host import CommandResult
 
 FIXTURES = Path(__file__).parent / "fixtures"

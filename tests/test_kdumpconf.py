@@ -1,4 +1,4 @@
-"""reconciler.facts.kdumpconf: byte-exact parsing, kdumpctl validation per release, rendering."""
+"""reconciler.formats.kdumpconf: byte-exact parsing, kdumpctl validation per release, rendering."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.facts.kdumpconf import (
+from reconciler.formats.kdumpconf import (
     KDUMP_TARGET_DIRECTIVES,
     ConfProblem,
     KdumpConf,

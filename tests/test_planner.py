@@ -10,11 +10,18 @@ from pathlib import Path
 import pytest
 from fixturehost import FixtureHost, GiB, converged
 
-from reconciler.desired import CrashkernelSpec, DesiredState, DumpSpec, DumpTarget, RebootSpec, SysconfigSpec
 from reconciler.errors import FactError, PlanError
 from reconciler.host import Host
-from reconciler.plan import RESTART, VERIFY
-from reconciler.planner import plan_for
+from reconciler.plan.model import RESTART, VERIFY
+from reconciler.plan.planner import plan_for
+from reconciler.state.model import (
+    CrashkernelSpec,
+    DesiredState,
+    DumpSpec,
+    DumpTarget,
+    RebootSpec,
+    SysconfigSpec,
+)
 
 DEFAULT = DesiredState(source="states/default.yaml", sha256="0" * 64,
                        sysconfig=SysconfigSpec(append_ensure=("reset_devices",)))

@@ -14,9 +14,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.desired import DEFAULT_PACKAGES, DesiredState
 from reconciler.errors import StateFileError
 from reconciler.state import load_schema, load_state, load_state_text
+from reconciler.state.model import DEFAULT_PACKAGES, DesiredState
 
 ROOT = Path(__file__).resolve().parent.parent
 STATES = sorted((ROOT / "states").glob("*.yaml"))

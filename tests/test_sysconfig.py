@@ -1,4 +1,4 @@
-"""reconciler.facts.sysconfig: /etc/sysconfig/kdump parsing, one-value edits, token merging."""
+"""reconciler.formats.sysconfig: /etc/sysconfig/kdump parsing, one-value edits, token merging."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.facts.base import ParseError
-from reconciler.facts.sysconfig import merge_tokens, parse_sysconfig, tokens_equal
+from reconciler.facts.model import ParseError
+from reconciler.formats.sysconfig import merge_tokens, parse_sysconfig, tokens_equal
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 SYSCONFIG_SAMPLES = sorted(p.name for p in SAMPLES.glob("sysconfig-kdump.*"))

@@ -12,9 +12,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
+from ..formats import kdumpconf, sysconfig
 from ..host import CommandResult, Host
-from . import boot, kdumpconf, kernel, packages, platform, services, sysconfig
-from .base import (
+from . import boot, kernel, packages, platform, services
+from .model import (
     ActiveState,
     BootLoader,
     CrashReservation,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Optional, Tuple
 
-from .base import BootEntry, ParseError
+from .model import BootEntry, ParseError
 
 __all__ = [
     "parse_grubby_default_index",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import List, Optional
 
-from .base import CrashRegion, CrashReservation, KernelCmdline, ParseError, RunningKernel, is_rt_release
+from .model import CrashRegion, CrashReservation, KernelCmdline, ParseError, RunningKernel, is_rt_release
 
 __all__ = [
     "parse_iomem_crash",

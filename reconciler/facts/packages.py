@@ -11,7 +11,7 @@ import re
 from typing import Dict, List, Optional, Sequence
 
 from ..host import CommandResult
-from .base import InstalledPackages, ParseError
+from .model import InstalledPackages, ParseError
 
 __all__ = ["parse_rpm_query"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Dict, Optional, Tuple
 
-from .base import DmiInfo, MemoryInfo, OsRelease, ParseError
+from .model import DmiInfo, MemoryInfo, OsRelease, ParseError
 
 __all__ = [
     "parse_boot_id",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from ..host import CommandResult
-from .base import ActiveState, ParseError, UnitFileState
+from .model import ActiveState, ParseError, UnitFileState
 
 __all__ = ["parse_is_active", "parse_is_enabled"]
 

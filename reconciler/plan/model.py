@@ -14,8 +14,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from .errors import ApplyError
-from .host import CommandResult, Host
+from ..errors import ApplyError
+from ..host import CommandResult, Host
 
 # Symbols in the human output, as terraform/ansible users expect them.
 ADD, CHANGE, REMOVE, RESTART, VERIFY = "+", "~", "-", "↻", "?"

@@ -13,7 +13,7 @@ import json
 import time
 from typing import Dict, Iterator, List, Optional
 
-from .host import Host
+from ..host import Host
 
 STATE_DIR = "/var/lib/rtkdump"
 JOURNAL = f"{STATE_DIR}/journal.jsonl"

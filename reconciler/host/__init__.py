@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .errors import HostAccessError
+from ..errors import HostAccessError
 
 DEFAULT_TIMEOUT = 120.0
 # A fixture host (a tree of files plus recorded command outputs) carries its

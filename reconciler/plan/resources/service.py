@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import List, Tuple
 
-from ..facts import KDUMP_UNIT
-from ..plan import ADD, REMOVE, RESTART, SERVICE_RETRY, VERIFY, Action, Unchanged
+from ...facts import KDUMP_UNIT
+from ..model import ADD, REMOVE, RESTART, SERVICE_RETRY, VERIFY, Action, Unchanged
 from . import Outcome, PlanContext
 
 LOADED = "/sys/kernel/kexec_crash_loaded"

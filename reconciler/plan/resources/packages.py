@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..plan import ADD, PACKAGE_LOCK_RETRY, Action, Unchanged
+from ..model import ADD, PACKAGE_LOCK_RETRY, Action, Unchanged
 from . import Outcome, PlanContext
 
 

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from .base import ParseError
+from ..facts.model import ParseError
 
 __all__ = [
     "Assignment",

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import FrozenSet, List, Optional, Sequence, Tuple
 
-from .base import ParseError
+from ..facts.model import ParseError
 
 __all__ = [
     "KDUMP_TARGET_DIRECTIVES",

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
-from ..desired import DesiredState
-from ..errors import FactError, PlanError
-from ..facts import Facts
-from ..facts.base import Fact, OsRelease
-from ..host import Host
-from ..plan import Action, Note, Unchanged
+from ...errors import FactError, PlanError
+from ...facts import Facts
+from ...facts.model import Fact, OsRelease
+from ...host import Host
+from ...state.model import DesiredState
+from ..model import Action, Note, Unchanged
 
 
 @dataclass

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
-from .. import crashkernel as ck
-from ..facts.base import BootEntry, BootLoader
-from ..plan import CHANGE, REMOVE, Action, Unchanged
+from ...facts.model import BootEntry, BootLoader
+from ...rules import crashkernel as ck
+from ..model import CHANGE, REMOVE, Action, Unchanged
 from . import Outcome, PlanContext
 
 FIELD = "crashkernel.value"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import List, Tuple
 
-from .. import crashkernel as ck
-from ..facts import kdumpconf
-from ..plan import ADD, CHANGE, Action, FileWrite, Unchanged, unified_diff
+from ...formats import kdumpconf
+from ...rules import crashkernel as ck
+from ..model import ADD, CHANGE, Action, FileWrite, Unchanged, unified_diff
 from . import Outcome, PlanContext
 
 PATH = "/etc/kdump.conf"

@@ -12,12 +12,12 @@ Order, and why:
 
 from __future__ import annotations
 
-from .desired import DesiredState
-from .facts import FactRequest, Facts, gather
-from .host import Host
-from .plan import Barrier, Plan
+from ..facts import FactRequest, Facts, gather
+from ..host import Host
+from ..state.model import DesiredState
+from .model import Barrier, Plan
 from .resources import Outcome, PlanContext, kdump_conf, packages, service, sysconfig
-from .resources import crashkernel as crashkernel_res
+from .resources import boot_entries as crashkernel_res
 
 
 def fact_request(desired: DesiredState) -> FactRequest:

@@ -21,13 +21,13 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import tenacity
 
-from .desired import DesiredState
-from .errors import ApplyError
-from .facts import Facts
-from .host import CommandResult, Host
+from ..errors import ApplyError
+from ..facts import Facts
+from ..host import CommandResult, Host
+from ..plan.model import Action, Plan, RetryPolicy
+from ..plan.planner import gather_for, make_plan
+from ..state.model import DesiredState
 from .journal import BACKUPS, Journal
-from .plan import Action, Plan, RetryPolicy
-from .planner import gather_for, make_plan
 
 LOCK_FILE = "/run/rtkdump.lock"
 SYSRQ = "/proc/sysrq-trigger"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
-from ..facts import sysconfig as sc
-from ..facts.base import BootLoader
-from ..plan import CHANGE, Action, FileWrite, Unchanged, unified_diff
+from ...facts.model import BootLoader
+from ...formats import sysconfig as sc
+from ..model import CHANGE, Action, FileWrite, Unchanged, unified_diff
 from . import Outcome, PlanContext
 
 PATH = "/etc/sysconfig/kdump"

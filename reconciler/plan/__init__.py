@@ -1,0 +1,1 @@
+"""desired + facts -> Plan: the model (``model``), the ordering (``planner``), one module per resource."""
