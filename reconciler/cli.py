@@ -18,7 +18,7 @@ from typing import List, Optional, TextIO
 from . import __version__
 from .errors import RtkdumpError
 from .facts import FactRequest, gather
-from .host import Host
+from .host import Host, write_local_file
 from .plan.planner import plan_for
 from .render import plan_json, render_facts, render_plan
 from .state import load_state
@@ -110,8 +110,7 @@ def cmd_plan(args, out: TextIO, err: TextIO) -> int:
     host = Host.open(args.root, timeout=args.timeout)
     plan = plan_for(host, desired)
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(plan_json(plan))
+        write_local_file(args.out, plan_json(plan))
     if args.json:
         out.write(plan_json(plan))
     else:
@@ -142,21 +141,10 @@ def progress_printer(out: TextIO, err: TextIO, to_syslog: bool):
     return emit
 
 
-def load_saved_plan(path: str) -> Optional[dict]:
-    """The saved plan in ``path``, or None when it is not one (then it is a state file)."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            head = fh.read(1)
-            if head != "{":
-                return None
-            data = json.loads(head + fh.read())
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) and data.get("format") == "rtkdump-plan/1" else None
-
-
 def cmd_apply(args, out: TextIO, err: TextIO) -> int:
     from .apply.executor import ApplyOptions, apply_saved_plan, apply_state
+    from .apply.report import render_apply
+    from .apply.saved import load_saved_plan
     from .errors import ApplyError
 
     if args.crash_test and not args.yes_crash_this_host:
@@ -175,29 +163,6 @@ def cmd_apply(args, out: TextIO, err: TextIO) -> int:
     else:
         out.write(render_apply(report))
     return report.exit_code
-
-
-def render_apply(report) -> str:
-    lines = []
-    if report.done:
-        lines.append(f"Done ({len(report.done)}): " + "; ".join(d["summary"] for d in report.done))
-    if report.crash_test:
-        lines.append("Crash test: " + ", ".join(f"{k} {v}" for k, v in report.crash_test.items()))
-    if report.barrier:
-        lines.append(f"Reboot barrier: {report.barrier}")
-        if report.remaining:
-            lines.append("After the reboot: " + "; ".join(report.remaining))
-    for note in report.notes:
-        lines.append(f"  {note}")
-    verdict = {
-        "converged": ("Converged: kdump is configured and armed." if report.kdump_wanted
-                      else "Converged: kdump is off (state: absent)."),
-        "waiting-for-reboot": "Waiting for a reboot (reboot.policy: manual): reboot, then run apply again.",
-        "rebooting": "Rebooting now (reboot.policy: automatic); the next apply continues from the facts.",
-        "crash-test-triggered": "Crash test triggered: the next apply after the reboot checks for the vmcore.",
-    }.get(report.result, report.result)
-    lines.append(verdict)
-    return "\n".join(lines) + "\n"
 
 
 COMMANDS = {"validate": cmd_validate, "facts": cmd_facts, "plan": cmd_plan, "apply": cmd_apply}

@@ -10,8 +10,10 @@ import time
 
 import pytest
 
-from reconciler.apply.executor import Backups, HostLock, retrying_runner, stale_reasons
-from reconciler.apply.journal import Journal
+from reconciler.apply.journal import Backups, Journal
+from reconciler.apply.lock import HostLock
+from reconciler.apply.runner import retrying_runner
+from reconciler.apply.saved import stale_reasons
 from reconciler.errors import ApplyError
 from reconciler.host import CommandResult, Host
 from reconciler.plan.model import PACKAGE_LOCK_RETRY, Action, FileWrite, RetryPolicy

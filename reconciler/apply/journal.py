@@ -5,13 +5,15 @@ rtkdump meant to do and did: runs, actions, barriers with the boot_id they were
 reached in, reboots it asked for (the reboot-loop guard), crash tests.
 Each event is one ``write()`` of one line on an O_APPEND descriptor, then
 fsync: a crash leaves whole lines (a torn last line is skipped on read).
+Backups of replaced files live beside it, one directory per run.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
-from typing import Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 from ..host import Host
 
@@ -26,14 +28,14 @@ class Journal:
         self.run_id = run_id
         self.path = host.path(JOURNAL)
 
-    def append(self, event: str, **fields) -> Dict:
+    def append(self, event: str, **fields: Any) -> Dict[str, Any]:
         record = {"time": round(time.time(), 3), "run": self.run_id, "event": event, **fields}
         line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode()
         self.host.make_dirs(STATE_DIR, mode=0o700)
         self.host.append_line(JOURNAL, line)
         return record
 
-    def events(self) -> Iterator[Dict]:
+    def events(self) -> Iterator[Dict[str, Any]]:
         try:
             text = self.host.read_text(JOURNAL)
         except FileNotFoundError:
@@ -44,10 +46,29 @@ class Journal:
             except ValueError:
                 continue  # a torn last line after a crash
 
-    def find(self, event: str, **match) -> List[Dict]:
-        return [e for e in self.events() if e.get("event") == event
-                and all(e.get(k) == v for k, v in match.items())]
+    def find(self, event: str, **match: Any) -> List[Dict[str, Any]]:
+        return [
+            e for e in self.events() if e.get("event") == event and all(e.get(k) == v for k, v in match.items())
+        ]
 
-    def last(self, event: str, **match) -> Optional[Dict]:
+    def last(self, event: str, **match: Any) -> Optional[Dict[str, Any]]:
         found = self.find(event, **match)
         return found[-1] if found else None
+
+
+class Backups:
+    """Copies of files before rtkdump replaces them: /var/lib/rtkdump/backups/<run-id>/<path>."""
+
+    def __init__(self, host: Host, run_id: str):
+        self.host = host
+        self.dir = f"{BACKUPS}/{run_id}"
+
+    def __call__(self, path: str) -> None:
+        self.host.copy_file(path, self.dir + path)
+
+
+def git_commit_of(host: Host, path: str) -> Optional[str]:
+    """The commit of the state file's git work tree, when it is in one (for the journal)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    result = host.run(["git", "-C", directory, "rev-parse", "HEAD"], timeout=10)
+    return result.stdout.strip() if result.ok else None

@@ -12,119 +12,29 @@ Commands are always argv lists, never shell strings, and always have a timeout.
 
 from __future__ import annotations
 
-import errno
-import json
 import os
 import shutil
-import subprocess
-import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from ..errors import HostAccessError
+from . import files
+from .files import LockHeld, write_atomic
+from .runners import RECORDING_FILE, ROOT_PLACEHOLDER, CommandResult, RecordedRunner, Runner, SubprocessRunner
+
+__all__ = [
+    "DEFAULT_TIMEOUT", "RECORDING_FILE", "ROOT_PLACEHOLDER", "CommandResult", "Host", "LockHeld",
+    "RecordedRunner", "Runner", "SubprocessRunner", "write_local_file",
+]
 
 DEFAULT_TIMEOUT = 120.0
-# A fixture host (a tree of files plus recorded command outputs) carries its
-# recordings here; see docs/architecture.md "Fixture hosts".
-RECORDING_FILE = ".rtkdump-recorded/commands.json"
-ROOT_PLACEHOLDER = "{root}"
 
 
-@dataclass(frozen=True)
-class CommandResult:
-    """What one command did: argv, exit code, and both streams, kept apart."""
-
-    argv: Tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
-    timed_out: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0 and not self.timed_out
-
-    @property
-    def not_found(self) -> bool:
-        """The program itself is missing (exit 127, as a shell would say)."""
-        return self.returncode == 127
-
-
-class SubprocessRunner:
-    """Runs argv lists for real, with a timeout, capturing both streams."""
-
-    def __init__(self, env: Optional[Dict[str, str]] = None):
-        self.env = env
-        self.calls: List[Tuple[str, ...]] = []
-
-    def __call__(self, argv: Sequence[str], timeout: float, stdin: Optional[str] = None) -> CommandResult:
-        argv = tuple(argv)
-        self.calls.append(argv)
-        env = dict(os.environ if self.env is None else self.env)
-        # Parsers expect the C locale's messages ("package X is not installed").
-        env["LC_ALL"] = "C"
-        env.pop("LANGUAGE", None)
-        try:
-            proc = subprocess.run(  # noqa: S603 - argv list, never a shell
-                list(argv),
-                input=stdin,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=timeout,
-                env=env,
-                check=False,
-            )
-        except FileNotFoundError:
-            return CommandResult(argv, 127, "", f"{argv[0]}: command not found\n")
-        except PermissionError as exc:
-            return CommandResult(argv, 126, "", f"{argv[0]}: {exc.strerror}\n")
-        except subprocess.TimeoutExpired as exc:
-            out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-            err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
-            return CommandResult(argv, -1, out, err + f"\ntimed out after {timeout:g}s\n", timed_out=True)
-        return CommandResult(argv, proc.returncode, proc.stdout, proc.stderr)
-
-
-class RecordedRunner:
-    """Answers commands from recorded outputs (a fixture host). Never runs anything.
-
-    The recording is a JSON list of ``{"argv": [...], "returncode": N,
-    "stdout": "...", "stderr": "..."}``; ``{root}`` in an argv element stands for
-    the host root so a fixture tree can live anywhere.  A command that was not
-    recorded answers like a missing program (exit 127), which the facts turn
-    into "unknown" with that reason.
-    """
-
-    def __init__(self, recording: Path, root: Path):
-        self.recording = recording
-        self.calls: List[Tuple[str, ...]] = []
-        self._answers: Dict[Tuple[str, ...], dict] = {}
-        entries = json.loads(recording.read_text(encoding="utf-8"))
-        for entry in entries:
-            argv = tuple(a.replace(ROOT_PLACEHOLDER, str(root)) for a in entry["argv"])
-            self._answers[argv] = entry
-
-    def __call__(self, argv: Sequence[str], timeout: float, stdin: Optional[str] = None) -> CommandResult:
-        argv = tuple(argv)
-        self.calls.append(argv)
-        entry = self._answers.get(argv)
-        if entry is None:
-            return CommandResult(argv, 127, "", f"{argv[0]}: not in the fixture recording {self.recording}\n")
-        return CommandResult(argv, int(entry["returncode"]), entry.get("stdout", ""), entry.get("stderr", ""))
-
-
-def _copy_selinux_label(src: Path, dest: str) -> None:
-    """Keep the file's SELinux label across the rename (no-op where there is none)."""
-    try:
-        label = os.getxattr(src, "security.selinux")
-    except (OSError, AttributeError):
-        return
-    try:
-        os.setxattr(dest, "security.selinux", label)
-    except OSError:
-        pass
+def write_local_file(path: str, content: str) -> None:
+    """A file rtkdump writes on the machine it runs on (``plan -o``), atomically; not a host file."""
+    write_atomic(Path(path).resolve(), content, 0o644)
 
 
 @dataclass
@@ -136,13 +46,11 @@ class Host:
     """
 
     root: Path = field(default_factory=lambda: Path("/"))
-    runner: object = None
+    runner: Runner = field(default_factory=SubprocessRunner)
     timeout: float = DEFAULT_TIMEOUT
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
-        if self.runner is None:
-            self.runner = SubprocessRunner()
 
     @classmethod
     def open(cls, root: Optional[str] = None, timeout: float = DEFAULT_TIMEOUT) -> Host:
@@ -151,7 +59,11 @@ class Host:
         if root is not None and not root_path.is_dir():
             raise HostAccessError(f"--root {root}: not a directory", hint="give the top of a host tree")
         recording = root_path / RECORDING_FILE
-        runner = RecordedRunner(recording, root_path) if root is not None and recording.is_file() else None
+        runner: Runner
+        if root is not None and recording.is_file():
+            runner = RecordedRunner(recording, root_path)
+        else:
+            runner = SubprocessRunner()
         return cls(root=root_path, runner=runner, timeout=timeout)
 
     # -- paths ---------------------------------------------------------------
@@ -198,7 +110,7 @@ class Host:
     @property
     def calls(self) -> List[Tuple[str, ...]]:
         """Every argv run so far (for tests and the journal)."""
-        return getattr(self.runner, "calls", [])
+        return self.runner.calls
 
     # -- offline-root command forms -----------------------------------------
     def rpm(self, *args: str) -> List[str]:
@@ -241,48 +153,8 @@ class Host:
 
     # -- writes (used only by apply) ----------------------------------------
     def write_file_atomic(self, host_path: str, content: str, mode: Optional[int] = None) -> None:
-        """Temp file in the same directory, fsync, rename, fsync the directory.
-
-        Owner and mode of an existing file are kept.  Readers see the old file
-        or the new one, never half of either.
-        """
-        target = self.path(host_path)
-        directory = target.parent
-        st: Optional[os.stat_result]
-        try:
-            st = os.stat(target)
-        except FileNotFoundError:
-            st = None
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".rtkdump-tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
-                fh.write(content)
-                fh.flush()
-                os.fsync(fh.fileno())
-            if st is not None:
-                _copy_selinux_label(target, tmp)
-                os.chmod(tmp, st.st_mode & 0o7777)
-                try:
-                    os.chown(tmp, st.st_uid, st.st_gid)
-                except PermissionError:
-                    pass
-            elif mode is not None:
-                os.chmod(tmp, mode)
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        except OSError as exc:  # some file systems refuse fsync on directories
-            if exc.errno not in (errno.EINVAL, errno.EBADF):
-                raise
-        finally:
-            os.close(dir_fd)
+        """Replace a host file atomically (temp file, fsync, rename), keeping owner, mode and label."""
+        files.write_atomic(self.path(host_path), content, mode)
 
     def write_proc(self, host_path: str, text: str) -> None:
         """Write to a kernel control file (/proc/sysrq-trigger): in place, no temp file, no rename."""
@@ -290,13 +162,8 @@ class Host:
             fh.write(text)
 
     def append_line(self, host_path: str, line: bytes, mode: int = 0o600) -> None:
-        """One write() of one line on an O_APPEND descriptor, then fsync: lines stay whole."""
-        fd = os.open(self.path(host_path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode)
-        try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        """Append one whole line (one write on O_APPEND, then fsync)."""
+        files.append_line(self.path(host_path), line, mode)
 
     def copy_file(self, src: str, dest: str) -> bool:
         """Copy a host file (data, mode, times) to another host path; False when ``src`` is absent."""
@@ -308,11 +175,9 @@ class Host:
         shutil.copy2(source, target)
         return True
 
-    def open_lock_file(self, host_path: str) -> int:
-        """A read-write descriptor on a lock file, created with its directory when missing."""
-        path = self.path(host_path)
-        os.makedirs(path.parent, exist_ok=True)
-        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    def lock(self, host_path: str, timeout: float, sleep: Callable[[float], None] = time.sleep) -> files.FileLock:
+        """An exclusive lock on a host file, waited for at most ``timeout`` seconds (raises LockHeld)."""
+        return files.FileLock(self.path(host_path), timeout, sleep)
 
     def make_dirs(self, host_path: str, mode: int = 0o755) -> None:
         os.makedirs(self.path(host_path), mode=mode, exist_ok=True)

@@ -76,12 +76,15 @@ class Action:
     notifies: Tuple[str, ...] = ()
     retry: RetryPolicy = NO_RETRY
     expect: Optional[Tuple[str, str]] = None  # verify: (host path, expected stripped content)
+    proc_write: Optional[Tuple[str, str]] = None  # (kernel control file, text): the crash test's sysrq
 
     def to_json(self) -> dict:
         d = asdict(self)
         d["argv"] = [list(a) for a in self.argv]
         if self.write is not None:
             d["write"] = {"path": self.write.path, "mode": oct(self.write.mode)}
+        if self.proc_write is None:
+            del d["proc_write"]  # only the crash test writes a kernel control file
         return d
 
     @classmethod
@@ -96,6 +99,7 @@ class Action:
             argv=tuple(tuple(a) for a in d["argv"]), before=d.get("before"), after=d.get("after"),
             diff=d.get("diff"), write=write, mkdir=d.get("mkdir"), needs_reboot=d["needs_reboot"],
             notifies=tuple(d["notifies"]), retry=retry, expect=tuple(d["expect"]) if d.get("expect") else None,
+            proc_write=tuple(d["proc_write"]) if d.get("proc_write") else None,
         )
 
     def execute(
@@ -132,6 +136,12 @@ class Action:
                     action_id=self.id,
                     stderr=result.stderr or result.stdout,
                 )
+        if self.proc_write is not None:
+            path, text = self.proc_write
+            try:
+                host.write_proc(path, text)
+            except OSError as exc:
+                raise ApplyError(f"cannot write {path}: {exc.strerror}", action_id=self.id) from exc
         if self.expect is not None:
             path, expected = self.expect
             try:
