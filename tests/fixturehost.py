@@ -173,7 +173,8 @@ class FixtureHost:
         if self.enabled == "not-found":
             return {"returncode": 1, "stdout": "",
                     "stderr": "Failed to get unit file state for kdump.service: No such file or directory\n"}
-        return {"returncode": 0 if self.enabled == "enabled" else 1, "stdout": self.enabled + "\n", "stderr": ""}
+        ok = self.enabled in ("enabled", "enabled-runtime")
+        return {"returncode": 0 if ok else 1, "stdout": self.enabled + "\n", "stderr": ""}
 
     def is_active(self) -> dict:
         word = self.active

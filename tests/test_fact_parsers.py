@@ -348,3 +348,56 @@ def test_iomem_round_trip(regions, filler) -> None:
        noise=st.lists(st.from_regex(r"\A[a-z0-9/._-]{1,12}: [ -~]{0,30}\Z"), max_size=3))
 def test_default_kernel_with_noise(path: str, noise: List[str]) -> None:
     assert boot.parse_grubby_default_kernel("\n".join(noise + [path]) + "\n") == path
+
+
+# --- the fixtures name the commands gather() really runs -----------------------
+class _EmptyAnswers:
+    """Answers every command with exit 0 and no output, remembering the argv."""
+
+    def __init__(self) -> None:
+        self.calls: List[tuple] = []
+
+    def __call__(self, argv, timeout, stdin=None):
+        self.calls.append(tuple(argv))
+        return CommandResult(tuple(argv), 0, "", "")
+
+
+def _source_key(text: str) -> str:
+    """A fact source without root paths, redirections and remarks: 'rpm -q', 'file /proc/iomem'."""
+    text = text.replace(" 2>&1", "").split(" (")[0].split(" + ")[0]
+    words = text.split()
+    out, skip = [], 0
+    for word in words:
+        if skip:
+            skip -= 1
+            continue
+        if word in ("--root", "--config-file"):
+            skip = 1
+            continue
+        if word in ("--bls-directory", "--env"):
+            skip = 1
+            continue
+        out.append(word)
+    if out[:2] == ["command", "rpm"] or out[:1] == ["rpm"]:
+        out = out[: out.index("-q") + 1]
+    return " ".join(w for w in out if w != "command")
+
+
+def test_every_fixture_names_a_source_that_gather_reads(tmp_path: Path) -> None:
+    from reconciler.facts import FactRequest, gather
+    from reconciler.host import Host
+
+    # an empty tree, and one with only /etc/redhat-release (the os-release fallback)
+    fallback = tmp_path / "fallback"
+    (fallback / "etc").mkdir(parents=True)
+    (fallback / "etc" / "redhat-release").write_text("Red Hat Enterprise Linux release 9.4 (Plow)\n")
+    sources = set()
+    for root in (tmp_path / "empty", fallback):
+        root.mkdir(exist_ok=True)
+        facts = gather(Host(root=root, runner=_EmptyAnswers()), FactRequest(packages=("kexec-tools",)))
+        sources |= {_source_key(part) for fact in facts.all().values() for part in fact.source.split("; ")}
+    for path in CASE_FILES:
+        case = json.loads(path.read_text(encoding="utf-8"))
+        if case.get("gather") is False:  # a parser-only case: gather() does not run this command
+            continue
+        assert _source_key(case["command"]) in sources, (path.name, case["command"], sorted(sources))

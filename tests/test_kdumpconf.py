@@ -10,15 +10,14 @@ from hypothesis import strategies as st
 
 from reconciler.formats.kdumpconf import (
     KDUMP_TARGET_DIRECTIVES,
-    ConfProblem,
     KdumpConf,
     accepted_directives,
     default_core_collector,
     parse_kdump_conf,
     render_kdump_conf,
     target_directives,
-    validate_kdump_conf,
 )
+from reconciler.formats.kdumpconf_check import ConfProblem, validate_kdump_conf
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 KDUMP_CONF_SAMPLES = sorted(p.name for p in SAMPLES.glob("kdump.conf.*"))

@@ -212,7 +212,7 @@ class UnitFileState:
     """``systemctl is-enabled``: state word (or "not-found"), and what it means."""
 
     state: str
-    enabled: bool  # exit 0: enabled, enabled-runtime, static, indirect, alias, generated
+    enabled: bool  # enabled at the next boot: exit 0 and not enabled-runtime (a /run link)
     exists: bool  # False when the unit file is absent
 
 

@@ -25,6 +25,11 @@ from .model import ActiveState, ParseError, UnitFileState
 __all__ = ["parse_is_active", "parse_is_enabled"]
 
 ENABLED_STATES = frozenset({"enabled", "enabled-runtime", "static", "indirect", "alias", "generated"})
+# enabled-runtime exits 0 too, but its links live under /run and are gone after the next boot,
+# the very reboot the barrier asks for: it does not count as enabled, so `systemctl enable` is
+# planned (as Ansible's systemd_service does).  indirect and alias stay enabled: kdump.service
+# has WantedBy=multi-user.target, and `systemctl enable` would not change those words (a loop).
+RUNTIME_ONLY_STATES = frozenset({"enabled-runtime"})
 DISABLED_STATES = frozenset(
     {"disabled", "masked", "masked-runtime", "linked", "linked-runtime", "transient", "bad"}
 )
@@ -55,7 +60,7 @@ def parse_is_enabled(result: CommandResult) -> UnitFileState:
     word = _one_word(result, "is-enabled")
     rc = result.returncode
     if word in ENABLED_STATES and rc == 0:
-        return UnitFileState(state=word, enabled=True, exists=True)
+        return UnitFileState(state=word, enabled=word not in RUNTIME_ONLY_STATES, exists=True)
     if word in DISABLED_STATES and rc == 1:
         return UnitFileState(state=word, enabled=False, exists=True)
     if word == "not-found" and rc == 4:

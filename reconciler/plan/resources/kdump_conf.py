@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import List, Tuple
 
 from ...formats import kdumpconf
+from ...formats.kdumpconf_check import validate_kdump_conf
 from ...rules import crashkernel as ck
 from ..model import ADD, CHANGE, Action, FileWrite, Unchanged, unified_diff
 from . import Outcome, PlanContext
@@ -79,7 +80,7 @@ def check(ctx: PlanContext, values: Tuple[str, ...]) -> Outcome:
     fact = ctx.facts.kdump_conf
     directives = desired_directives(ctx, values)
     wanted = kdumpconf.render_kdump_conf(directives, HEADER)
-    problems = [p for p in kdumpconf.validate_kdump_conf(kdumpconf.parse_kdump_conf(wanted), release.major)
+    problems = [p for p in validate_kdump_conf(kdumpconf.parse_kdump_conf(wanted), release.major)
                 if p.severity == "error"]
     if problems:  # a safety net: never write a file kdumpctl would refuse
         raise ctx.plan_error(
@@ -94,7 +95,7 @@ def check(ctx: PlanContext, values: Tuple[str, ...]) -> Outcome:
     current = fact.value
     before = None if current is None else current.text
     if current is not None:
-        for p in kdumpconf.validate_kdump_conf(current, release.major):
+        for p in validate_kdump_conf(current, release.major):
             where = f"line {p.lineno}: " if p.lineno else ""
             ctx.note("warning", f"current {PATH} {where}kdumpctl would say: {p.message}")
     if before == wanted:

@@ -33,7 +33,8 @@ def enable(ctx: PlanContext, will_install: bool) -> Outcome:
                                  "packages", hint="add kexec-tools to packages")
         out.actions.append(Action(
             id=ident, symbol=ADD, resource="service", summary=f"enable {KDUMP_UNIT}",
-            why=f"is-enabled says {state.state}" + (" (kexec-tools installs the unit first)" if not state.exists else ""),
+            why=f"is-enabled says {state.state}" + (" (kexec-tools installs the unit first)" if not state.exists else "")
+            + (" (a link under /run: gone after the next boot)" if state.state == "enabled-runtime" else ""),
             before=state.state, after="enabled",
             argv=(tuple(ctx.host.systemctl("enable", KDUMP_UNIT)),)))
     elif not want and state.enabled:
