@@ -44,9 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     def host_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--root", metavar="DIR", help="act on the host tree under DIR (offline-root command forms)")
-        p.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
-                       help="timeout for each command (default 120)")
+        p.add_argument(
+            "--root", metavar="DIR", help="act on the host tree under DIR (offline-root command forms)"
+        )
+        p.add_argument(
+            "--timeout",
+            type=float,
+            default=120.0,
+            metavar="SECONDS",
+            help="timeout for each command (default 120)",
+        )
 
     p = sub.add_parser("validate", help="check state files; exit 0 when all are valid, 1 otherwise")
     p.add_argument("states", nargs="+", metavar="STATE")
@@ -56,22 +63,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--state", metavar="STATE", help="also ask about this state's packages and dump path")
 
-    p = sub.add_parser("plan", help="show what apply would change; exit 0 converged, 2 changes pending, 1 error")
+    p = sub.add_parser(
+        "plan", help="show what apply would change; exit 0 converged, 2 changes pending, 1 error"
+    )
     host_args(p)
     p.add_argument("state", metavar="STATE")
-    p.add_argument("--json", action="store_true", help="machine-readable output (schemas/plan-output.schema.json)")
+    p.add_argument(
+        "--json", action="store_true", help="machine-readable output (schemas/plan-output.schema.json)"
+    )
     p.add_argument("-o", "--out", metavar="FILE", help="also save the plan as JSON to FILE")
 
     p = sub.add_parser("apply", help="carry the plan out; exit 0 converged, 2 waiting for a reboot, 1 failed")
     host_args(p)
-    p.add_argument("target", metavar="STATE|PLAN.json",
-                   help="a state file, or a plan saved with `rtkdump plan -o` (run exactly that plan)")
+    p.add_argument(
+        "target",
+        metavar="STATE|PLAN.json",
+        help="a state file, or a plan saved with `rtkdump plan -o` (run exactly that plan)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON report")
-    p.add_argument("--crash-test", action="store_true",
-                   help="once converged, crash the host with sysrq to prove a vmcore is written")
+    p.add_argument(
+        "--crash-test",
+        action="store_true",
+        help="once converged, crash the host with sysrq to prove a vmcore is written",
+    )
     p.add_argument("--yes-crash-this-host", action="store_true", help="required with --crash-test")
-    p.add_argument("--lock-timeout", type=float, default=60.0, metavar="SECONDS",
-                   help="how long to wait for another apply to finish (default 60)")
+    p.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to wait for another apply to finish (default 60)",
+    )
     return parser
 
 
@@ -98,8 +120,13 @@ def cmd_facts(args, out: TextIO, err: TextIO) -> int:
         request = FactRequest(packages=DEFAULT_PACKAGES)
     facts = gather(host, request)
     if args.json:
-        out.write(json.dumps({"host": host.describe(), "fingerprint": facts.fingerprint(),
-                              "facts": facts.to_json()}, indent=2) + "\n")
+        out.write(
+            json.dumps(
+                {"host": host.describe(), "fingerprint": facts.fingerprint(), "facts": facts.to_json()},
+                indent=2,
+            )
+            + "\n"
+        )
     else:
         out.write(render_facts(facts))
     return EXIT_OK
@@ -152,8 +179,11 @@ def cmd_apply(args, out: TextIO, err: TextIO) -> int:
     saved = load_saved_plan(args.target)
     desired = load_state(saved["state_file"] if saved else args.target)
     host = Host.open(args.root, timeout=args.timeout)
-    options = ApplyOptions(crash_test=args.crash_test, lock_timeout=args.lock_timeout,
-                           progress=progress_printer(out, err, to_syslog=not args.root))
+    options = ApplyOptions(
+        crash_test=args.crash_test,
+        lock_timeout=args.lock_timeout,
+        progress=progress_printer(out, err, to_syslog=not args.root),
+    )
     if saved:
         report = apply_saved_plan(host, saved, desired, options)
     else:

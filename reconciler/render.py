@@ -8,8 +8,18 @@ from typing import Dict, List
 from .facts import Facts
 from .plan.model import ADD, CHANGE, REMOVE, RESTART, VERIFY, Action, Plan
 
-_COLORS = {ADD: "32", CHANGE: "33", REMOVE: "31", RESTART: "36", VERIFY: "34", "barrier": "1;35", "dim": "2",
-           "warning": "33", "unknown": "35", "info": "2"}
+_COLORS = {
+    ADD: "32",
+    CHANGE: "33",
+    REMOVE: "31",
+    RESTART: "36",
+    VERIFY: "34",
+    "barrier": "1;35",
+    "dim": "2",
+    "warning": "33",
+    "unknown": "35",
+    "info": "2",
+}
 
 
 class Style:
@@ -41,8 +51,11 @@ def render_action(action: Action, style: Style) -> List[str]:
         lines.append(style("dim", f"      check: {action.expect[0]} = {action.expect[1]}"))
     if action.diff:
         for line in fold_comment_runs(action.diff.rstrip("\n").splitlines()):
-            key = ADD if line.startswith("+") and not line.startswith("+++") else (
-                REMOVE if line.startswith("-") and not line.startswith("---") else "dim")
+            key = (
+                ADD
+                if line.startswith("+") and not line.startswith("+++")
+                else (REMOVE if line.startswith("-") and not line.startswith("---") else "dim")
+            )
             lines.append("      " + style(key, line))
     if action.notifies:
         lines.append(style("dim", f"      notifies: {', '.join(action.notifies)}"))
@@ -107,8 +120,10 @@ def summary_line(plan: Plan) -> str:
         return f"Nothing to do: converged ({len(plan.unchanged)} resources unchanged)."
     c = plan.summary_counts()
     reboot = f", {c['reboots']} reboot" + ("s" if c["reboots"] != 1 else "") if c["reboots"] else ""
-    return (f"Plan: {c['add']} to add, {c['change']} to change, {c['remove']} to remove, "
-            f"{c['restart']} to restart, {c['verify']} to verify{reboot}; {c['unchanged']} unchanged.")
+    return (
+        f"Plan: {c['add']} to add, {c['change']} to change, {c['remove']} to remove, "
+        f"{c['restart']} to restart, {c['verify']} to verify{reboot}; {c['unchanged']} unchanged."
+    )
 
 
 def plan_json(plan: Plan) -> str:

@@ -3,4 +3,3 @@
 See simhost/README.md.  The simulator shares no code with the reconciler.
 """
 
-__version__ = "0.1.0"

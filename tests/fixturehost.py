@@ -20,39 +20,69 @@ MiB = 1024**2
 
 RELEASES = {
     "7.9": dict(
-        rt="3.10.0-1160.rt56.1131.el7.x86_64", std="3.10.0-1160.el7.x86_64",
-        pretty="Red Hat Enterprise Linux Server 7.9 (Maipo)", name="Red Hat Enterprise Linux Server",
+        rt="3.10.0-1160.rt56.1131.el7.x86_64",
+        std="3.10.0-1160.el7.x86_64",
+        pretty="Red Hat Enterprise Linux Server 7.9 (Maipo)",
+        name="Red Hat Enterprise Linux Server",
         redhat_release="Red Hat Enterprise Linux Server release 7.9 (Maipo)",
-        kdump_conf="kdump.conf.rhel7", sysconfig="sysconfig-kdump.rhel7.9.x86_64.constructed",
-        boot_image="/vmlinuz-{k}", nvra="kexec-tools-2.0.15-51.el7_9.3.x86_64",
+        kdump_conf="kdump.conf.rhel7",
+        sysconfig="sysconfig-kdump.rhel7.9.x86_64.constructed",
+        boot_image="/vmlinuz-{k}",
+        nvra="kexec-tools-2.0.15-51.el7_9.3.x86_64",
     ),
     "8.10": dict(
-        rt="4.18.0-553.rt7.342.el8_10.x86_64", std="4.18.0-553.el8_10.x86_64",
-        pretty="Red Hat Enterprise Linux 8.10 (Ootpa)", name="Red Hat Enterprise Linux",
+        rt="4.18.0-553.rt7.342.el8_10.x86_64",
+        std="4.18.0-553.el8_10.x86_64",
+        pretty="Red Hat Enterprise Linux 8.10 (Ootpa)",
+        name="Red Hat Enterprise Linux",
         redhat_release="Red Hat Enterprise Linux release 8.10 (Ootpa)",
-        kdump_conf="kdump.conf.upstream-2021-01-9462a7d", sysconfig="sysconfig-kdump.rhel8.x86_64.constructed",
-        boot_image="(hd0,msdos1)/vmlinuz-{k}", nvra="kexec-tools-2.0.26-14.el8.x86_64",
+        kdump_conf="kdump.conf.upstream-2021-01-9462a7d",
+        sysconfig="sysconfig-kdump.rhel8.x86_64.constructed",
+        boot_image="(hd0,msdos1)/vmlinuz-{k}",
+        nvra="kexec-tools-2.0.26-14.el8.x86_64",
     ),
     "9.2": dict(
-        rt="5.14.0-284.11.1.rt14.296.el9_2.x86_64", std="5.14.0-284.11.1.el9_2.x86_64",
-        pretty="Red Hat Enterprise Linux 9.2 (Plow)", name="Red Hat Enterprise Linux",
+        rt="5.14.0-284.11.1.rt14.296.el9_2.x86_64",
+        std="5.14.0-284.11.1.el9_2.x86_64",
+        pretty="Red Hat Enterprise Linux 9.2 (Plow)",
+        name="Red Hat Enterprise Linux",
         redhat_release="Red Hat Enterprise Linux release 9.2 (Plow)",
-        kdump_conf="kdump.conf.upstream-2021-11-73ced7f", sysconfig="sysconfig-kdump.upstream-2022-05-218d991.x86_64",
-        boot_image="(hd0,gpt2)/vmlinuz-{k}", nvra="kexec-tools-2.0.25-13.el9_2.x86_64",
+        kdump_conf="kdump.conf.upstream-2021-11-73ced7f",
+        sysconfig="sysconfig-kdump.upstream-2022-05-218d991.x86_64",
+        boot_image="(hd0,gpt2)/vmlinuz-{k}",
+        nvra="kexec-tools-2.0.25-13.el9_2.x86_64",
     ),
     "9.4": dict(
-        rt="5.14.0-427.20.1.el9_4.x86_64+rt", std="5.14.0-427.20.1.el9_4.x86_64",
-        pretty="Red Hat Enterprise Linux 9.4 (Plow)", name="Red Hat Enterprise Linux",
+        rt="5.14.0-427.20.1.el9_4.x86_64+rt",
+        std="5.14.0-427.20.1.el9_4.x86_64",
+        pretty="Red Hat Enterprise Linux 9.4 (Plow)",
+        name="Red Hat Enterprise Linux",
         redhat_release="Red Hat Enterprise Linux release 9.4 (Plow)",
-        kdump_conf="kdump.conf.upstream-2021-11-73ced7f", sysconfig="sysconfig-kdump.upstream-2022-05-218d991.x86_64",
-        boot_image="(hd0,gpt2)/vmlinuz-{k}", nvra="kexec-tools-2.0.27-8.el9.x86_64",
+        kdump_conf="kdump.conf.upstream-2021-11-73ced7f",
+        sysconfig="sysconfig-kdump.upstream-2022-05-218d991.x86_64",
+        boot_image="(hd0,gpt2)/vmlinuz-{k}",
+        nvra="kexec-tools-2.0.27-8.el9.x86_64",
     ),
 }
 MACHINE_ID = "4d684a4a6166439a867e701ded4f7e10"
-BASE_ARGS = ["ro", "root=/dev/mapper/rhel-root", "resume=/dev/mapper/rhel-swap", "rd.lvm.lv=rhel/root",
-             "rd.lvm.lv=rhel/swap"]
-RT_ARGS = ["skew_tick=1", "isolcpus=managed_irq,domain,2-7", "intel_pstate=disable", "nosoftlockup",
-           "tsc=reliable", "nohz=on", "nohz_full=2-7", "rcu_nocbs=2-7", "irqaffinity=0,1"]
+BASE_ARGS = [
+    "ro",
+    "root=/dev/mapper/rhel-root",
+    "resume=/dev/mapper/rhel-swap",
+    "rd.lvm.lv=rhel/root",
+    "rd.lvm.lv=rhel/swap",
+]
+RT_ARGS = [
+    "skew_tick=1",
+    "isolcpus=managed_irq,domain,2-7",
+    "intel_pstate=disable",
+    "nosoftlockup",
+    "tsc=reliable",
+    "nohz=on",
+    "nohz_full=2-7",
+    "rcu_nocbs=2-7",
+    "irqaffinity=0,1",
+]
 PACKAGE_NVRA = {
     "rt-setup": "rt-setup-2.1-5.el{m}.x86_64",
     "system-config-kdump": "system-config-kdump-2.0.13-{m}.el{m}.noarch",
@@ -152,8 +182,14 @@ class FixtureHost:
 
     def grubby_argv(self, *args: str) -> List[str]:
         if self.major >= 8:
-            return ["grubby", "--bls-directory", "{root}/boot/loader/entries", "--env", "{root}/boot/grub2/grubenv",
-                    *args]
+            return [
+                "grubby",
+                "--bls-directory",
+                "{root}/boot/loader/entries",
+                "--env",
+                "{root}/boot/grub2/grubenv",
+                *args,
+            ]
         return ["grubby", "--config-file", "{root}/boot/grub2/grub.cfg", *args]
 
     def rpm_query(self, names: Sequence[str]) -> dict:
@@ -171,8 +207,11 @@ class FixtureHost:
 
     def is_enabled(self) -> dict:
         if self.enabled == "not-found":
-            return {"returncode": 1, "stdout": "",
-                    "stderr": "Failed to get unit file state for kdump.service: No such file or directory\n"}
+            return {
+                "returncode": 1,
+                "stdout": "",
+                "stderr": "Failed to get unit file state for kdump.service: No such file or directory\n",
+            }
         ok = self.enabled in ("enabled", "enabled-runtime")
         return {"returncode": 0 if ok else 1, "stdout": self.enabled + "\n", "stderr": ""}
 
@@ -183,12 +222,20 @@ class FixtureHost:
         return {"returncode": 0 if word == "active" else 3, "stdout": word + "\n", "stderr": ""}
 
     def iomem(self) -> str:
-        lines = ["00000000-00000fff : Reserved", "00001000-0009ffff : System RAM", "000a0000-000fffff : Reserved",
-                 "  000f0000-000fffff : System ROM"]
+        lines = [
+            "00000000-00000fff : Reserved",
+            "00001000-0009ffff : System RAM",
+            "000a0000-000fffff : Reserved",
+            "  000f0000-000fffff : System ROM",
+        ]
         low_end = min(self.ram, 3 * GiB) - 1
         lines.append(f"00100000-{low_end:08x} : System RAM")
-        lines += ["  01000000-01e01d07 : Kernel code", "  02000000-029d7fff : Kernel rodata",
-                  "  02a00000-02e7d6bf : Kernel data", "  03335000-037fffff : Kernel bss"]
+        lines += [
+            "  01000000-01e01d07 : Kernel code",
+            "  02000000-029d7fff : Kernel rodata",
+            "  02a00000-02e7d6bf : Kernel data",
+            "  03335000-037fffff : Kernel bss",
+        ]
         start = 0x2A000000
         for size in self.reserved:
             lines.append(f"  {start:08x}-{start + size - 1:08x} : Crash kernel")
@@ -209,7 +256,9 @@ class FixtureHost:
         return self.entries[self.default_index]
 
     # -- write the tree --------------------------------------------------------
-    def write(self, root: Path, packages: Sequence[str] = ("rt-setup", "kexec-tools", "system-config-kdump")) -> Path:
+    def write(
+        self, root: Path, packages: Sequence[str] = ("rt-setup", "kexec-tools", "system-config-kdump")
+    ) -> Path:
         root = Path(root)
         info = self.info
         major, minor = self.release.split(".")
@@ -219,14 +268,24 @@ class FixtureHost:
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(text)
 
-        put("/etc/os-release", f'NAME="{info["name"]}"\nVERSION="{self.release}"\nID="rhel"\n'
-                               f'ID_LIKE="fedora"\nVERSION_ID="{self.release}"\nPRETTY_NAME="{info["pretty"]}"\n')
+        put(
+            "/etc/os-release",
+            f'NAME="{info["name"]}"\nVERSION="{self.release}"\nID="rhel"\n'
+            f'ID_LIKE="fedora"\nVERSION_ID="{self.release}"\nPRETTY_NAME="{info["pretty"]}"\n',
+        )
         put("/etc/redhat-release", info["redhat_release"] + "\n")
         default = self.default_entry()
         running_release = self.running_release or (default.kernel_release if default else info["rt"])
         running_entry = next((e for e in self.entries if e.kernel_release == running_release), default)
-        args = self.running_args if self.running_args is not None else (running_entry.args if running_entry else [])
-        put("/proc/cmdline", " ".join([f"BOOT_IMAGE={info['boot_image'].format(k=running_release)}"] + args) + "\n")
+        args = (
+            self.running_args
+            if self.running_args is not None
+            else (running_entry.args if running_entry else [])
+        )
+        put(
+            "/proc/cmdline",
+            " ".join([f"BOOT_IMAGE={info['boot_image'].format(k=running_release)}"] + args) + "\n",
+        )
         put("/proc/iomem", self.iomem())
         mem_kb = (self.ram - 180 * MiB) // 1024
         put("/proc/meminfo", f"MemTotal:       {mem_kb} kB\nMemFree:        {mem_kb // 2} kB\n")
@@ -238,7 +297,9 @@ class FixtureHost:
             put("/sys/kernel/realtime", "1\n")
         if self.product_name is not None:
             put("/sys/class/dmi/id/product_name", self.product_name + "\n")
-            put("/sys/class/dmi/id/sys_vendor", ("IBM" if "LS21" in self.product_name else "Dell Inc.") + "\n")
+            put(
+                "/sys/class/dmi/id/sys_vendor", ("IBM" if "LS21" in self.product_name else "Dell Inc.") + "\n"
+            )
         if self.kdump_conf is not None:
             put("/etc/kdump.conf", self.kdump_conf)
         if self.sysconfig is not None:
@@ -253,9 +314,18 @@ class FixtureHost:
         default = self.default_entry()
         rec: List[Dict] = [
             {"argv": ["rpm", "--root", "{root}", "-q", *packages], **self.rpm_query(packages)},
-            {"argv": self.grubby_argv("--info=ALL"), "returncode": 0, "stdout": self.grubby_info(), "stderr": ""},
-            {"argv": self.grubby_argv("--default-kernel"), "returncode": 0,
-             "stdout": (default.kernel + "\n") if default else "", "stderr": ""},
+            {
+                "argv": self.grubby_argv("--info=ALL"),
+                "returncode": 0,
+                "stdout": self.grubby_info(),
+                "stderr": "",
+            },
+            {
+                "argv": self.grubby_argv("--default-kernel"),
+                "returncode": 0,
+                "stdout": (default.kernel + "\n") if default else "",
+                "stderr": "",
+            },
             {"argv": ["systemctl", "--root", "{root}", "is-enabled", "kdump.service"], **self.is_enabled()},
             {"argv": ["systemctl", "--root", "{root}", "is-active", "kdump.service"], **self.is_active()},
         ]
@@ -267,8 +337,16 @@ def converged(release: str = "9.4", **kw) -> FixtureHost:
     from reconciler.rules.crashkernel import parse_crashkernel, recommended_values
 
     ram = kw.pop("ram", 8 * GiB)
-    host = FixtureHost(release=release, ram=ram, installed=("rt-setup", "kexec-tools", "system-config-kdump"),
-                       enabled="enabled", active="active", kexec_loaded=True, dirs=("/var/crash",), **kw)
+    host = FixtureHost(
+        release=release,
+        ram=ram,
+        installed=("rt-setup", "kexec-tools", "system-config-kdump"),
+        enabled="enabled",
+        active="active",
+        kexec_loaded=True,
+        dirs=("/var/crash",),
+        **kw,
+    )
     values = recommended_values(host.major, ram - 180 * MiB)
     host.set_crashkernel(values[0])
     if values[0] == "auto":

@@ -52,7 +52,9 @@ def test_a_held_package_lock_is_retried_with_backoff_then_succeeds(tmp_path, loc
 
 
 def test_a_permanent_failure_is_not_retried(tmp_path):
-    host = host_with(tmp_path, (1, "No match for argument: rt-setup\n", "Error: Unable to find a match: rt-setup\n"))
+    host = host_with(
+        tmp_path, (1, "No match for argument: rt-setup\n", "Error: Unable to find a match: rt-setup\n")
+    )
     run = retrying_runner(host, PACKAGE_LOCK_RETRY, lambda s: None, lambda s: None)
     assert run(["dnf", "install", "-y", "rt-setup"]).returncode == 1
     assert len(host.calls) == 1
@@ -67,8 +69,14 @@ def test_retries_are_bounded(tmp_path):
 
 def test_action_failure_names_the_command_and_its_stderr(tmp_path):
     host = host_with(tmp_path, (1, "", "kdump: No memory reserved for crash kernel\n"))
-    action = Action(id="service:kdump.service:running", symbol="+", resource="service", summary="start",
-                    why="", argv=(("systemctl", "start", "kdump.service"),))
+    action = Action(
+        id="service:kdump.service:running",
+        symbol="+",
+        resource="service",
+        summary="start",
+        why="",
+        argv=(("systemctl", "start", "kdump.service"),),
+    )
     with pytest.raises(ApplyError) as err:
         action.execute(host)
     assert err.value.action_id == "service:kdump.service:running"
@@ -81,8 +89,14 @@ def test_atomic_write_keeps_mode_and_backup_keeps_the_old_file(tmp_path):
     conf.write_text("path /var/crash\n")
     conf.chmod(0o600)
     host = host_with(tmp_path)
-    action = Action(id="file:/etc/kdump.conf", symbol="~", resource="kdump.conf", summary="", why="",
-                    write=FileWrite("/etc/kdump.conf", "path /srv/crash\n"))
+    action = Action(
+        id="file:/etc/kdump.conf",
+        symbol="~",
+        resource="kdump.conf",
+        summary="",
+        why="",
+        write=FileWrite("/etc/kdump.conf", "path /srv/crash\n"),
+    )
     action.execute(host, backup=Backups(host, "run1"))
     assert conf.read_text() == "path /srv/crash\n"
     assert stat.S_IMODE(conf.stat().st_mode) == 0o600
@@ -137,10 +151,21 @@ def test_the_lock_is_taken_once_the_holder_leaves(tmp_path):
 
 
 def test_saved_action_round_trips_through_json(tmp_path):
-    action = Action(id="file:/etc/kdump.conf", symbol="~", resource="kdump.conf", summary="s", why="w",
-                    before="a\n", after="b\n", diff="d", write=FileWrite("/etc/kdump.conf", "b\n", 0o644),
-                    notifies=("service:kdump.service:restart",), retry=PACKAGE_LOCK_RETRY,
-                    argv=(("true",),), expect=("/sys/kernel/kexec_crash_loaded", "1"))
+    action = Action(
+        id="file:/etc/kdump.conf",
+        symbol="~",
+        resource="kdump.conf",
+        summary="s",
+        why="w",
+        before="a\n",
+        after="b\n",
+        diff="d",
+        write=FileWrite("/etc/kdump.conf", "b\n", 0o644),
+        notifies=("service:kdump.service:restart",),
+        retry=PACKAGE_LOCK_RETRY,
+        argv=(("true",),),
+        expect=("/sys/kernel/kexec_crash_loaded", "1"),
+    )
     again = Action.from_json(json.loads(json.dumps(action.to_json())))
     assert again == action
 

@@ -136,8 +136,13 @@ def test_color_only_on_a_tty_and_never_with_no_color(monkeypatch):
 
 
 def test_python_m_reconciler_runs_the_same_cli():
-    proc = subprocess.run([sys.executable, "-m", "reconciler", "plan", DEFAULT_STATE, "--root", EXAMPLE],
-                          capture_output=True, text=True, cwd=REPO, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "reconciler", "plan", DEFAULT_STATE, "--root", EXAMPLE],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
     assert proc.returncode == 2, proc.stderr
     assert "reboot barrier" in proc.stdout
 
@@ -158,7 +163,7 @@ def test_every_bad_state_exits_1_with_one_located_error_and_no_host_access(tmp_p
     assert rc == 1 and out == ""
     first = err.splitlines()[0]
     assert first.startswith(f"{bad}:"), first
-    line_col = first[len(str(bad)) + 1:].split(":")[:2]
+    line_col = first[len(str(bad)) + 1 :].split(":")[:2]
     assert all(part.isdigit() for part in line_col), first
     assert sum(1 for line in err.splitlines() if line.startswith(str(bad))) == 1
 
@@ -167,7 +172,11 @@ def test_the_bundled_example_host_is_what_the_fixture_builder_makes(tmp_path):
     import fixturehost
 
     fixturehost.main([str(tmp_path / "example"), "9.4"])
-    made = {p.relative_to(tmp_path / "example"): p.read_bytes() for p in (tmp_path / "example").rglob("*") if p.is_file()}
+    made = {
+        p.relative_to(tmp_path / "example"): p.read_bytes()
+        for p in (tmp_path / "example").rglob("*")
+        if p.is_file()
+    }
     bundled = {p.relative_to(EXAMPLE): p.read_bytes() for p in Path(EXAMPLE).rglob("*") if p.is_file()}
     assert made == bundled, "regenerate: python3 tests/fixturehost.py examples/rhel9-rt-host 9.4"
 

@@ -23,14 +23,21 @@ RELEASES = ["7.9", "8.10", "9.2", "9.4"]
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not (shutil.which("rpm") and shutil.which("dnf") and shutil.which("createrepo_c")),
-                       reason="needs Debian's rpm, dnf and createrepo-c (see README)"),
+    pytest.mark.skipif(
+        not (shutil.which("rpm") and shutil.which("dnf") and shutil.which("createrepo_c")),
+        reason="needs Debian's rpm, dnf and createrepo-c (see README)",
+    ),
 ]
 
 
 def simhost(*args, check=True, timeout=300):
-    proc = subprocess.run([sys.executable, "-m", "simhost", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simhost", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"simhost {args} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -72,6 +79,7 @@ def fresh(tmp_path):
         root = tmp_path / f"rhel{release}"
         simhost("create", root, "--release", release, *extra)
         return root
+
     return make
 
 
@@ -157,17 +165,36 @@ def test_automatic_policy_reboots_by_itself_and_the_next_apply_converges(fresh, 
     proc = rtkdump(host, "apply", state)  # as cron would, after the reboot
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert facts(host)["kexec_crash_loaded"]["value"] is True
-    events = [json.loads(line)["event"] for line in (host / "var/lib/rtkdump/journal.jsonl").read_text().splitlines()]
+    events = [
+        json.loads(line)["event"]
+        for line in (host / "var/lib/rtkdump/journal.jsonl").read_text().splitlines()
+    ]
     assert events.count("reboot-requested") == 1
 
 
 def test_automatic_policy_never_reboots_in_a_loop(fresh, tmp_path):
     host = fresh("9.4")
-    std = next(e for e in facts(host)["bootloader"]["value"]["entries"] if e["kernel"] and not e["kernel"].endswith("+rt")
-               and "rescue" not in e["kernel"])
+    std = next(
+        e
+        for e in facts(host)["bootloader"]["value"]["entries"]
+        if e["kernel"] and not e["kernel"].endswith("+rt") and "rescue" not in e["kernel"]
+    )
     # the default entry is not an RT kernel: rebooting never brings the reservation
-    assert simhost("exec", host, "--", "grubby", "--bls-directory", host / "boot/loader/entries", "--env",
-                   host / "boot/grub2/grubenv", f"--set-default={std['kernel']}", check=False).returncode == 0
+    assert (
+        simhost(
+            "exec",
+            host,
+            "--",
+            "grubby",
+            "--bls-directory",
+            host / "boot/loader/entries",
+            "--env",
+            host / "boot/grub2/grubenv",
+            f"--set-default={std['kernel']}",
+            check=False,
+        ).returncode
+        == 0
+    )
     simhost("reboot", host)
     state = state_file(tmp_path, "loop.yaml", "reboot: {policy: automatic, max_reboots: 1}")
     proc = rtkdump(host, "apply", state)
@@ -218,7 +245,9 @@ def test_a_saved_plan_runs_exactly_and_is_refused_once_a_fact_changed(fresh, tmp
     proc = rtkdump(host, "apply", saved, "--json")
     assert proc.returncode == 2, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
-    assert [d["id"] for d in report["done"]] == [a["id"] for a in json.loads(saved.read_text())["phases"][0]["actions"]]
+    assert [d["id"] for d in report["done"]] == [
+        a["id"] for a in json.loads(saved.read_text())["phases"][0]["actions"]
+    ]
 
 
 def test_a_held_package_lock_is_waited_out(fresh):
@@ -234,7 +263,9 @@ def test_a_held_package_lock_is_waited_out(fresh):
 
 def test_a_failing_action_leaves_files_whole_and_the_next_apply_converges_once_fixed(fresh, tmp_path):
     host = fresh("7.9")
-    state = state_file(tmp_path, "raw.yaml", "dump: {target: {type: raw, device: /dev/vg/lv_kdump}, path: /var/crash}")
+    state = state_file(
+        tmp_path, "raw.yaml", "dump: {target: {type: raw, device: /dev/vg/lv_kdump}, path: /var/crash}"
+    )
     assert rtkdump(host, "apply", state).returncode == 2
     simhost("reboot", host)
     conf_before = (host / "etc/kdump.conf").read_text()
@@ -242,8 +273,11 @@ def test_a_failing_action_leaves_files_whole_and_the_next_apply_converges_once_f
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "service:kdump.service" in proc.stderr and "systemctl status kdump.service" in proc.stderr
     assert (host / "etc/kdump.conf").read_text() == conf_before
-    assert conf_before.splitlines()[-2:] == ["path /var/crash", "core_collector makedumpfile -F -l --message-level 1 -d 31"] \
+    assert (
+        conf_before.splitlines()[-2:]
+        == ["path /var/crash", "core_collector makedumpfile -F -l --message-level 1 -d 31"]
         or "raw /dev/vg/lv_kdump" in conf_before
+    )
     assert not list((host / "etc").glob(".*rtkdump-tmp"))
     (host / "dev/vg").mkdir(parents=True, exist_ok=True)
     (host / "dev/vg/lv_kdump").write_text("")
@@ -256,10 +290,17 @@ def test_a_second_apply_waits_for_the_first(fresh):
     host = fresh("9.4")
     lock = host / "run/rtkdump.lock"
     lock.parent.mkdir(parents=True, exist_ok=True)
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
-        "fcntl.flock(fd, fcntl.LOCK_EX); os.write(fd, b'pid %d since test' % os.getpid()); time.sleep(30)"),
-        str(lock)])
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+                "fcntl.flock(fd, fcntl.LOCK_EX); os.write(fd, b'pid %d since test' % os.getpid()); time.sleep(30)"
+            ),
+            str(lock),
+        ]
+    )
     try:
         time.sleep(0.5)
         proc = rtkdump(host, "apply", DEFAULT_STATE, "--lock-timeout", "1")

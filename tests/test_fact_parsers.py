@@ -64,7 +64,9 @@ def run_case(case: Dict[str, Any]) -> Any:
     streams[case["stream"]] = text
     for stream, other in case.get("other_streams", {}).items():
         streams[stream] = read_sample(other)
-    result = CommandResult(tuple(case["command"].split()), case["exit_code"], streams["stdout"], streams["stderr"])
+    result = CommandResult(
+        tuple(case["command"].split()), case["exit_code"], streams["stdout"], streams["stderr"]
+    )
     return func(result, **args)
 
 
@@ -170,7 +172,10 @@ def test_grubby_info_noise_only_is_no_entries() -> None:
 
 
 def test_grubby_default_kernel_takes_the_last_path() -> None:
-    assert boot.parse_grubby_default_kernel("/boot/vmlinuz-a\ngrep: x: y\n/boot/vmlinuz-b\n") == "/boot/vmlinuz-b"
+    assert (
+        boot.parse_grubby_default_kernel("/boot/vmlinuz-a\ngrep: x: y\n/boot/vmlinuz-b\n")
+        == "/boot/vmlinuz-b"
+    )
     assert boot.parse_grubby_default_index("-1\n") is None
 
 
@@ -191,20 +196,28 @@ def test_rpm_query_edge_cases() -> None:
     with pytest.raises(ParseError, match="timed out"):
         packages.parse_rpm_query(timed_out, ["kernel"])
     # asking twice for a missing name: rpm prints the miss twice and exits 2
-    twice = CommandResult(("rpm", "-q", "x", "x"), 2, "package x is not installed\npackage x is not installed\n", "")
+    twice = CommandResult(
+        ("rpm", "-q", "x", "x"), 2, "package x is not installed\npackage x is not installed\n", ""
+    )
     assert packages.parse_rpm_query(twice, ["x", "x"]).missing == ("x",)
     # the version after NAME- must start with a digit: anything else is not an NVRA of NAME
     odd = CommandResult(("rpm", "-q", "kernel"), 0, "kernel-devel-tools\n", "")
     with pytest.raises(ParseError, match="not an NVRA"):
         packages.parse_rpm_query(odd, ["kernel"])
     # a warning on stderr is not a failure
-    warned = CommandResult(("rpm", "-q", "kernel"), 0, "kernel-5.14.0-1.el9.x86_64\n", "warning: something odd\n")
-    assert packages.parse_rpm_query(warned, ["kernel"]).installed == {"kernel": ("kernel-5.14.0-1.el9.x86_64",)}
+    warned = CommandResult(
+        ("rpm", "-q", "kernel"), 0, "kernel-5.14.0-1.el9.x86_64\n", "warning: something odd\n"
+    )
+    assert packages.parse_rpm_query(warned, ["kernel"]).installed == {
+        "kernel": ("kernel-5.14.0-1.el9.x86_64",)
+    }
 
 
 def test_is_enabled_other_failures_are_errors() -> None:
     denied = CommandResult(
-        ("systemctl", "is-enabled", "kdump"), 1, "",
+        ("systemctl", "is-enabled", "kdump"),
+        1,
+        "",
         "Failed to get unit file state for kdump.service: Access denied\n",
     )
     with pytest.raises(ParseError):
@@ -221,11 +234,17 @@ def test_os_release_quote_errors() -> None:
 
 
 # --- properties (hypothesis) -------------------------------------------------
-TOKEN = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), min_size=1, max_size=12)
+TOKEN = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), min_size=1, max_size=12
+)
 SPACE = st.text(alphabet=" \t", min_size=1, max_size=4)
 
 
-@given(tokens=st.lists(TOKEN, max_size=20), seps=st.lists(SPACE, min_size=21, max_size=21), lead=st.sampled_from(["", " ", "  "]))
+@given(
+    tokens=st.lists(TOKEN, max_size=20),
+    seps=st.lists(SPACE, min_size=21, max_size=21),
+    lead=st.sampled_from(["", " ", "  "]),
+)
 def test_cmdline_round_trip(tokens: List[str], seps: List[str], lead: str) -> None:
     text = lead + "".join(t + s for t, s in zip(tokens, seps)) + "\n"
     cmdline = kernel.parse_proc_cmdline(text)
@@ -236,7 +255,9 @@ def test_cmdline_round_trip(tokens: List[str], seps: List[str], lead: str) -> No
 VALUE = st.text(alphabet=string.ascii_letters + string.digits + '/.-_=:,"$()+ ', max_size=30)
 WORD = st.text(alphabet=string.ascii_letters + string.digits + '/.-_=:,"$+', min_size=1, max_size=15)
 NOISE = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=60).filter(
-    lambda s: not re.match(r"^(index|kernel|args|root|initrd|title|id|boot)=", s) and s.strip() != "non linux entry"
+    lambda s: (
+        not re.match(r"^(index|kernel|args|root|initrd|title|id|boot)=", s) and s.strip() != "non linux entry"
+    )
 )
 
 
@@ -296,14 +317,29 @@ def test_c_grubby_round_trip(entries, trailing: bool) -> None:
             expected.append(BootEntry(index=i))
             continue
         title = title.strip('"') or "t"
-        lines += [f"kernel=/boot/vmlinuz-{kver}", f'args="{" ".join(args)}{" " if trailing else ""}"',
-                  "root=UUID=6bea2b7b", f"initrd=/boot/initramfs-{kver}.img", f"title={title}"]
-        expected.append(BootEntry(index=i, kernel=f"/boot/vmlinuz-{kver}", args=tuple(args), root="UUID=6bea2b7b",
-                                  initrds=(f"/boot/initramfs-{kver}.img",), title=title))
+        lines += [
+            f"kernel=/boot/vmlinuz-{kver}",
+            f'args="{" ".join(args)}{" " if trailing else ""}"',
+            "root=UUID=6bea2b7b",
+            f"initrd=/boot/initramfs-{kver}.img",
+            f"title={title}",
+        ]
+        expected.append(
+            BootEntry(
+                index=i,
+                kernel=f"/boot/vmlinuz-{kver}",
+                args=tuple(args),
+                root="UUID=6bea2b7b",
+                initrds=(f"/boot/initramfs-{kver}.img",),
+                title=title,
+            )
+        )
     assert boot.parse_grubby_info("\n".join(lines) + "\n") == tuple(expected)
 
 
-PKG = st.sampled_from(["kernel", "kernel-rt", "kernel-rt-core", "kernel-core", "kexec-tools", "rt-setup", "tuned"])
+PKG = st.sampled_from(
+    ["kernel", "kernel-rt", "kernel-rt-core", "kernel-core", "kexec-tools", "rt-setup", "tuned"]
+)
 VERSION = st.from_regex(r"\A[0-9][0-9a-z_.+]{0,8}\Z")
 RELEASE = st.from_regex(r"\A[0-9a-z_.]{1,10}\Z").filter(lambda r: not r.endswith("."))
 
@@ -328,7 +364,11 @@ def test_rpm_query_attributes_lines_to_the_right_name(asked: List[str], data) ->
 
 @given(
     regions=st.lists(
-        st.tuples(st.integers(min_value=1, max_value=2**40), st.integers(min_value=0, max_value=2**32), st.integers(0, 5)),
+        st.tuples(
+            st.integers(min_value=1, max_value=2**40),
+            st.integers(min_value=0, max_value=2**32),
+            st.integers(0, 5),
+        ),
         max_size=3,
     ),
     filler=st.lists(st.tuples(st.integers(0, 2**36), st.integers(0, 5)), min_size=1, max_size=5),
@@ -344,8 +384,10 @@ def test_iomem_round_trip(regions, filler) -> None:
     assert kernel.parse_iomem_crash("\n".join(zeroed) + "\n") == (None if regions else CrashReservation(()))
 
 
-@given(path=st.from_regex(r"\A/boot/vmlinuz-[0-9a-z._+-]{1,20}\Z"),
-       noise=st.lists(st.from_regex(r"\A[a-z0-9/._-]{1,12}: [ -~]{0,30}\Z"), max_size=3))
+@given(
+    path=st.from_regex(r"\A/boot/vmlinuz-[0-9a-z._+-]{1,20}\Z"),
+    noise=st.lists(st.from_regex(r"\A[a-z0-9/._-]{1,12}: [ -~]{0,30}\Z"), max_size=3),
+)
 def test_default_kernel_with_noise(path: str, noise: List[str]) -> None:
     assert boot.parse_grubby_default_kernel("\n".join(noise + [path]) + "\n") == path
 

@@ -23,8 +23,9 @@ from reconciler.state.model import (
     SysconfigSpec,
 )
 
-DEFAULT = DesiredState(source="states/default.yaml", sha256="0" * 64,
-                       sysconfig=SysconfigSpec(append_ensure=("reset_devices",)))
+DEFAULT = DesiredState(
+    source="states/default.yaml", sha256="0" * 64, sysconfig=SysconfigSpec(append_ensure=("reset_devices",))
+)
 
 
 def plan(tmp_path: Path, fixture: FixtureHost, desired: DesiredState = DEFAULT, name: str = "host"):
@@ -58,8 +59,18 @@ def converged_fixture(tmp_path, release="9.4", desired=DEFAULT, **kw):
 def test_missing_packages_install_in_one_transaction_with_the_release_manager(tmp_path, release, manager):
     p, host = plan(tmp_path, FixtureHost(release=release, installed=("kexec-tools",)))
     install = action(p, "packages:install")
-    assert install.argv == ((manager, "-y", "--setopt=exit_on_lock=True", "--installroot", str(host.root),
-                             "install", "rt-setup", "system-config-kdump"),)
+    assert install.argv == (
+        (
+            manager,
+            "-y",
+            "--setopt=exit_on_lock=True",
+            "--installroot",
+            str(host.root),
+            "install",
+            "rt-setup",
+            "system-config-kdump",
+        ),
+    )
     assert install.retry.attempts > 1 and install.retry.is_transient is not None
     assert [a.id for a in p.actions].count("packages:install") == 1
     assert any(u.id == "package:kexec-tools" and "kexec-tools-" in u.reason for u in p.unchanged)
@@ -73,17 +84,28 @@ def test_crashkernel_goes_on_rt_entries_only(tmp_path, release):
     boot = [a for a in p.actions if a.resource == "crashkernel"]
     assert [a.id for a in boot] == [f"boot-entry:/boot/vmlinuz-{fx.info['rt']}:crashkernel"]
     assert all("--update-kernel=/boot/vmlinuz-" + fx.info["rt"] in argv for a in boot for argv in a.argv)
-    expected = {"7.9": "auto", "8.10": "auto", "9.2": "1G-4G:192M,4G-64G:256M,64G-:512M",
-                "9.4": "1G-4G:192M,4G-64G:256M,64G-:512M"}[release]
+    expected = {
+        "7.9": "auto",
+        "8.10": "auto",
+        "9.2": "1G-4G:192M,4G-64G:256M,64G-:512M",
+        "9.4": "1G-4G:192M,4G-64G:256M,64G-:512M",
+    }[release]
     assert boot[0].after == expected
     assert boot[0].needs_reboot
 
 
 def test_rhel9_grubby_uses_bls_directory_and_rhel7_the_grub_cfg(tmp_path):
     p9, host9 = plan(tmp_path, FixtureHost(release="9.4"), name="h9")
-    argv9 = action(p9, f"boot-entry:/boot/vmlinuz-{FixtureHost(release='9.4').info['rt']}:crashkernel").argv[0]
-    assert argv9[:5] == ("grubby", "--bls-directory", str(host9.root / "boot/loader/entries"), "--env",
-                         str(host9.root / "boot/grub2/grubenv"))
+    argv9 = action(p9, f"boot-entry:/boot/vmlinuz-{FixtureHost(release='9.4').info['rt']}:crashkernel").argv[
+        0
+    ]
+    assert argv9[:5] == (
+        "grubby",
+        "--bls-directory",
+        str(host9.root / "boot/loader/entries"),
+        "--env",
+        str(host9.root / "boot/grub2/grubenv"),
+    )
     p7, host7 = plan(tmp_path, FixtureHost(release="7.9"), name="h7")
     argv7 = [a for a in p7.actions if a.resource == "crashkernel"][0].argv[0]
     assert argv7[:3] == ("grubby", "--config-file", str(host7.root / "boot/grub2/grub.cfg"))
@@ -112,19 +134,29 @@ def test_c_grubby_with_two_crashkernel_tokens_removes_the_extra_first(tmp_path):
 
 
 def test_entries_all_skips_the_rescue_entry_and_default_targets_only_it(tmp_path):
-    p, _ = plan(tmp_path, FixtureHost(release="9.4"), replace(DEFAULT, crashkernel=CrashkernelSpec(entries="all")),
-                name="all")
+    p, _ = plan(
+        tmp_path,
+        FixtureHost(release="9.4"),
+        replace(DEFAULT, crashkernel=CrashkernelSpec(entries="all")),
+        name="all",
+    )
     assert len([a for a in p.actions if a.resource == "crashkernel"]) == 2
     assert not any("rescue" in a.id for a in p.actions)
     fx = FixtureHost(release="9.4", default_index=1)
-    p, _ = plan(tmp_path, fx, replace(DEFAULT, crashkernel=CrashkernelSpec(entries="default")), name="default")
+    p, _ = plan(
+        tmp_path, fx, replace(DEFAULT, crashkernel=CrashkernelSpec(entries="default")), name="default"
+    )
     assert [a.id for a in p.actions if a.resource == "crashkernel"] == [
-        f"boot-entry:{fx.entries[1].kernel}:crashkernel"]
+        f"boot-entry:{fx.entries[1].kernel}:crashkernel"
+    ]
 
 
 def test_an_entry_list_naming_an_unknown_kernel_is_an_error(tmp_path):
-    desired = replace(DEFAULT, crashkernel=CrashkernelSpec(entries="list", entry_list=("5.14.0-1.el9.x86_64",)),
-                      locations={"crashkernel.entries": "s.yaml:4:3"})
+    desired = replace(
+        DEFAULT,
+        crashkernel=CrashkernelSpec(entries="list", entry_list=("5.14.0-1.el9.x86_64",)),
+        locations={"crashkernel.entries": "s.yaml:4:3"},
+    )
     with pytest.raises(PlanError) as err:
         plan(tmp_path, FixtureHost(release="9.4"), desired)
     assert "5.14.0-1.el9.x86_64" in err.value.message and err.value.location == "s.yaml:4:3"
@@ -140,8 +172,11 @@ def test_no_rt_entry_is_an_error_with_the_fix(tmp_path):
 
 # --- values that reserve nothing -------------------------------------------------------
 def test_auto_on_rhel9_is_an_error_suggesting_the_release_default(tmp_path):
-    desired = replace(DEFAULT, crashkernel=CrashkernelSpec(values=("auto",)),
-                      locations={"crashkernel.value": "states/x.yaml:3:10"})
+    desired = replace(
+        DEFAULT,
+        crashkernel=CrashkernelSpec(values=("auto",)),
+        locations={"crashkernel.value": "states/x.yaml:3:10"},
+    )
     with pytest.raises(PlanError) as err:
         plan(tmp_path, FixtureHost(release="9.2"), desired)
     assert "not supported on RHEL 9" in err.value.message
@@ -188,8 +223,11 @@ def test_custom_value_on_rhel9_writes_auto_reset_crashkernel_no(tmp_path):
 
 
 def test_custom_value_with_auto_reset_yes_is_refused(tmp_path):
-    desired = replace(DEFAULT, crashkernel=CrashkernelSpec(values=("512M",)),
-                      dump=DumpSpec(extra=(("auto_reset_crashkernel", "yes"),)))
+    desired = replace(
+        DEFAULT,
+        crashkernel=CrashkernelSpec(values=("512M",)),
+        dump=DumpSpec(extra=(("auto_reset_crashkernel", "yes"),)),
+    )
     with pytest.raises(PlanError) as err:
         plan(tmp_path, FixtureHost(release="9.4"), desired)
     assert err.value.field == "dump.extra.auto_reset_crashkernel"
@@ -212,8 +250,11 @@ def test_fresh_host_puts_start_and_verify_behind_a_barrier_with_its_reason(tmp_p
     assert "takes effect at the next boot" in reason and "has no crashkernel=" in reason
     assert [a.id for a in p.phases[1]] == ["service:kdump.service:running", "verify:kexec_crash_loaded"]
     before = [a.id for a in p.phases[0]]
-    assert before.index("packages:install") < before.index("file:/etc/kdump.conf") < before.index(
-        "service:kdump.service:enabled")
+    assert (
+        before.index("packages:install")
+        < before.index("file:/etc/kdump.conf")
+        < before.index("service:kdump.service:enabled")
+    )
 
 
 def test_entries_configured_but_running_kernel_without_reservation_still_needs_the_reboot(tmp_path):
@@ -246,8 +287,10 @@ def test_value_on_cmdline_but_nothing_reserved_is_an_error_not_a_reboot_loop(tmp
 def test_default_entry_not_targeted_warns(tmp_path):
     fx = FixtureHost(release="9.4", default_index=1)
     p, _ = plan(tmp_path, fx)
-    assert any(n.level == "warning" and "default boot entry" in n.message and fx.entries[1].kernel in n.message
-               for n in p.notes)
+    assert any(
+        n.level == "warning" and "default boot entry" in n.message and fx.entries[1].kernel in n.message
+        for n in p.notes
+    )
 
 
 def test_hidden_iomem_falls_back_to_kexec_crash_size(tmp_path):
@@ -263,14 +306,24 @@ def test_hidden_iomem_falls_back_to_kexec_crash_size(tmp_path):
 
 # --- kdump.conf, the dump path, sysconfig ------------------------------------------------------
 def test_kdump_conf_is_rendered_canonically_with_a_header_and_diffed(tmp_path):
-    desired = replace(DEFAULT, dump=DumpSpec(target=DumpTarget(kind="nfs", server="nfs.example.com:/export/crash"),
-                                             path="/crash", failure_action="dump_to_rootfs"))
+    desired = replace(
+        DEFAULT,
+        dump=DumpSpec(
+            target=DumpTarget(kind="nfs", server="nfs.example.com:/export/crash"),
+            path="/crash",
+            failure_action="dump_to_rootfs",
+        ),
+    )
     p, _ = plan(tmp_path, FixtureHost(release="8.10", installed=("kexec-tools",)), desired)
     conf = action(p, "file:/etc/kdump.conf")
     assert conf.after.startswith("# Managed by rtkdump")
     body = [line for line in conf.after.splitlines() if line and not line.startswith("#")]
-    assert body == ["nfs nfs.example.com:/export/crash", "path /crash",
-                    "core_collector makedumpfile -l --message-level 7 -d 31", "failure_action dump_to_rootfs"]
+    assert body == [
+        "nfs nfs.example.com:/export/crash",
+        "path /crash",
+        "core_collector makedumpfile -l --message-level 7 -d 31",
+        "failure_action dump_to_rootfs",
+    ]
     assert conf.diff.startswith("--- /etc/kdump.conf\n+++ /etc/kdump.conf\n")
     assert not any(a.resource == "dump-path" for a in p.actions), "an NFS path is not created locally"
 
@@ -286,7 +339,9 @@ def test_missing_local_dump_path_is_created_before_the_conf_is_written(tmp_path)
     order = ids(p)
     assert order.index("directory:/var/crash") < order.index("file:/etc/kdump.conf")
     assert action(p, "directory:/var/crash").mkdir == "/var/crash"
-    p2, _ = plan(tmp_path, FixtureHost(release="9.4", installed=("kexec-tools",), dirs=("/var/crash",)), name="h2")
+    p2, _ = plan(
+        tmp_path, FixtureHost(release="9.4", installed=("kexec-tools",), dirs=("/var/crash",)), name="h2"
+    )
     assert "directory:/var/crash" not in ids(p2)
     assert any(u.id == "directory:/var/crash" for u in p2.unchanged)
 
@@ -299,11 +354,14 @@ def test_reset_devices_already_in_the_stock_append_is_no_change(tmp_path):
         assert reason and "reset_devices" in reason[0]
 
 
-@pytest.mark.parametrize("product,expect_noirq", [
-    ("BladeCenter LS21 -[7971PAM]-", True),
-    ("BladeCenter LS21 -[79716AA]-", True),
-    ("PowerEdge R740", False),
-])
+@pytest.mark.parametrize(
+    "product,expect_noirq",
+    [
+        ("BladeCenter LS21 -[7971PAM]-", True),
+        ("BladeCenter LS21 -[79716AA]-", True),
+        ("PowerEdge R740", False),
+    ],
+)
 def test_acpi_noirq_only_where_dmi_says_ls21(tmp_path, product, expect_noirq):
     p, _ = plan(tmp_path, FixtureHost(release="7.9", installed=("kexec-tools",), product_name=product))
     edits = [a for a in p.actions if a.resource == "sysconfig"]
@@ -318,7 +376,9 @@ def test_acpi_noirq_only_where_dmi_says_ls21(tmp_path, product, expect_noirq):
 def test_acpi_noirq_is_removed_on_other_hardware_when_quirk_is_auto(tmp_path):
     fx = FixtureHost(release="8.10", installed=("kexec-tools",))
     stock = fx.sysconfig
-    fx.sysconfig = stock.replace('KDUMP_COMMANDLINE_APPEND="irqpoll', 'KDUMP_COMMANDLINE_APPEND="acpi=noirq irqpoll')
+    fx.sysconfig = stock.replace(
+        'KDUMP_COMMANDLINE_APPEND="irqpoll', 'KDUMP_COMMANDLINE_APPEND="acpi=noirq irqpoll'
+    )
     p, _ = plan(tmp_path, fx)
     edit = [a for a in p.actions if a.resource == "sysconfig"][0]
     assert edit.after == stock
@@ -380,8 +440,11 @@ def tree_digest(root: Path) -> str:
     return h.hexdigest()
 
 
-READ_ONLY_VERBS = {"rpm": {"-q"}, "grubby": {"--info=ALL", "--default-kernel"},
-                   "systemctl": {"is-enabled", "is-active"}}
+READ_ONLY_VERBS = {
+    "rpm": {"-q"},
+    "grubby": {"--info=ALL", "--default-kernel"},
+    "systemctl": {"is-enabled", "is-active"},
+}
 WRITING_WORDS = {"install", "enable", "disable", "start", "stop", "restart", "reboot", "erase", "remove"}
 
 
@@ -393,14 +456,23 @@ def test_converged_host_has_nothing_to_do_with_reasons_and_planning_writes_nothi
     host = Host.open(str(root))
     p = plan_for(host, DEFAULT)
     assert p.converged, [a.summary for a in p.actions]
-    assert {u.resource for u in p.unchanged} >= {"packages", "crashkernel", "kdump.conf", "sysconfig", "service",
-                                                  "dump-path", "verify"}
+    assert {u.resource for u in p.unchanged} >= {
+        "packages",
+        "crashkernel",
+        "kdump.conf",
+        "sysconfig",
+        "service",
+        "dump-path",
+        "verify",
+    }
     assert all(u.reason for u in p.unchanged)
     assert host.calls, "planning must have asked the host"
     for argv in host.calls:
         assert READ_ONLY_VERBS[argv[0]] & set(argv), argv
         assert not WRITING_WORDS & set(argv), argv
-        assert not any(a.startswith(("--update-kernel", "--args", "--remove-args", "--set-default")) for a in argv)
+        assert not any(
+            a.startswith(("--update-kernel", "--args", "--remove-args", "--set-default")) for a in argv
+        )
     assert tree_digest(root) == before
 
 
@@ -408,8 +480,11 @@ def test_absent_stops_disables_and_removes_crashkernel_then_waits_for_the_reboot
     fx = converged_fixture(tmp_path, "9.4")
     desired = replace(DEFAULT, present=False)
     p, _ = plan(tmp_path, fx, desired)
-    assert ids(p) == ["service:kdump.service:running", "service:kdump.service:enabled",
-                      f"boot-entry:{fx.entries[0].kernel}:crashkernel"]
+    assert ids(p) == [
+        "service:kdump.service:running",
+        "service:kdump.service:enabled",
+        f"boot-entry:{fx.entries[0].kernel}:crashkernel",
+    ]
     assert all(a.symbol == "-" for a in p.actions)
     assert len(p.barriers) == 1 and "until the next boot" in p.barriers[0].reason
 
@@ -438,7 +513,9 @@ def test_unreadable_facts_become_notes_not_guesses(tmp_path):
 
 def test_plan_fingerprint_changes_with_the_facts(tmp_path):
     p1, _ = plan(tmp_path, FixtureHost(release="9.4"), name="a")
-    p2, _ = plan(tmp_path, FixtureHost(release="9.4", boot_id="0b5c1d2e-0000-4000-8000-000000000001"), name="b")
+    p2, _ = plan(
+        tmp_path, FixtureHost(release="9.4", boot_id="0b5c1d2e-0000-4000-8000-000000000001"), name="b"
+    )
     assert p1.fingerprint != p2.fingerprint
     p3, _ = plan(tmp_path, FixtureHost(release="9.4"), name="c")
     assert p1.fingerprint == p3.fingerprint
@@ -461,8 +538,12 @@ def test_every_example_state_plans_on_every_release(tmp_path, state_file, releas
 
     desired = load_state(str(state_file))
     for ram in (2 * GiB, 8 * GiB):
-        p, _ = plan(tmp_path, FixtureHost(release=release, ram=ram, installed=("kexec-tools",)), desired,
-                    name=f"r{ram}")
+        p, _ = plan(
+            tmp_path,
+            FixtureHost(release=release, ram=ram, installed=("kexec-tools",)),
+            desired,
+            name=f"r{ram}",
+        )
         if desired.present:
             assert p.barriers, "a fresh host needs the reboot for the reservation"
         for a in p.actions:

@@ -81,9 +81,14 @@ class CrashTest:
         found = find_vmcore(host, triggered["dump_path"], triggered["time"])
         if found:
             return {"outcome": "pass", "detail": f"vmcore {found}"}
-        return {"outcome": "fail", "detail": f"no vmcore newer than the crash test under {triggered['dump_path']}"}
+        return {
+            "outcome": "fail",
+            "detail": f"no vmcore newer than the crash test under {triggered['dump_path']}",
+        }
 
-    def record_result(self, triggered: Dict[str, Any], verdict: Dict[str, str], boot_id: Optional[str]) -> None:
+    def record_result(
+        self, triggered: Dict[str, Any], verdict: Dict[str, str], boot_id: Optional[str]
+    ) -> None:
         self.journal.append(
             "crash-test-result",
             trigger_time=triggered["time"],
@@ -112,4 +117,6 @@ def find_vmcore(host: Host, dump_path: str, since: float) -> Optional[str]:
 
 def refuse_unless_loaded(loaded: Optional[bool]) -> None:
     if not loaded:
-        raise ApplyError("refusing the crash test: kdump is not loaded (/sys/kernel/kexec_crash_loaded is not 1)")
+        raise ApplyError(
+            "refusing the crash test: kdump is not loaded (/sys/kernel/kexec_crash_loaded is not 1)"
+        )

@@ -70,7 +70,9 @@ class Executor:
         try:
             results = action.execute(self.host, run=run, backup=self.backups)
         except ApplyError as exc:
-            self.journal.append("action-failed", action=action.id, message=exc.message, stderr=exc.stderr[-4000:])
+            self.journal.append(
+                "action-failed", action=action.id, message=exc.message, stderr=exc.stderr[-4000:]
+            )
             self.report.failed = {
                 "id": action.id,
                 "summary": action.summary,
@@ -239,6 +241,8 @@ def apply_state(host: Host, desired: DesiredState, options: ApplyOptions) -> App
     return Executor(host, desired, options).run()
 
 
-def apply_saved_plan(host: Host, saved: Dict[str, Any], desired: DesiredState, options: ApplyOptions) -> ApplyReport:
+def apply_saved_plan(
+    host: Host, saved: Dict[str, Any], desired: DesiredState, options: ApplyOptions
+) -> ApplyReport:
     """Run the saved plan through the same loop; refused unless it is the plan derived now."""
     return Executor(host, desired, options, saved=saved).run()

@@ -48,7 +48,9 @@ class Journal:
 
     def find(self, event: str, **match: Any) -> List[Dict[str, Any]]:
         return [
-            e for e in self.events() if e.get("event") == event and all(e.get(k) == v for k, v in match.items())
+            e
+            for e in self.events()
+            if e.get("event") == event and all(e.get(k) == v for k, v in match.items())
         ]
 
     def last(self, event: str, **match: Any) -> Optional[Dict[str, Any]]:

@@ -22,7 +22,9 @@ def retrying_runner(
             result = state.outcome.result() if state.outcome else None
             text = (result.stderr or result.stdout) if result else ""
             last = (text.strip().splitlines() or [""])[-1]
-            progress(f"    transient failure (attempt {state.attempt_number}/{policy.attempts}), retrying: {last}")
+            progress(
+                f"    transient failure (attempt {state.attempt_number}/{policy.attempts}), retrying: {last}"
+            )
 
         retryer = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(policy.attempts),

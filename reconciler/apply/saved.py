@@ -55,7 +55,9 @@ def differences(saved: Dict[str, Any], plan: Plan) -> List[str]:
             out.append(f"phase {i + 1}: the reboot barrier")
         old_actions = old.get("actions") if isinstance(old, dict) else None
         if old_actions != new["actions"]:
-            ids = {a.get("id") for a in old_actions or [] if isinstance(a, dict)} ^ {a["id"] for a in new["actions"]}
+            ids = {a.get("id") for a in old_actions or [] if isinstance(a, dict)} ^ {
+                a["id"] for a in new["actions"]
+            }
             which = ", ".join(sorted(str(i) for i in ids)) if ids else "their commands or contents"
             out.append(f"phase {i + 1} actions ({which})")
     return out

@@ -116,7 +116,9 @@ def _why_unreadable(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def file_fact(host: Host, name: str, path: str, parse: Callable[[str], object], *, absent=None, absent_known=False) -> Fact:
+def file_fact(
+    host: Host, name: str, path: str, parse: Callable[[str], object], *, absent=None, absent_known=False
+) -> Fact:
     """A fact read from one file. ``absent_known``: a missing file is itself a known answer."""
     source = f"file {path}"
     try:
@@ -133,12 +135,16 @@ def file_fact(host: Host, name: str, path: str, parse: Callable[[str], object], 
         return Fact.missing(name, source, f"{path}: cannot parse: {exc}")
 
 
-def command_fact(host: Host, name: str, argv: Sequence[str], parse: Callable[[CommandResult], object]) -> Fact:
+def command_fact(
+    host: Host, name: str, argv: Sequence[str], parse: Callable[[CommandResult], object]
+) -> Fact:
     """A fact from one command. A missing program or a failure the parser rejects is unknown."""
     source = "command " + " ".join(argv)
     result = host.run(argv)
     if result.not_found:
-        return Fact.missing(name, source, f"{argv[0]}: not available ({result.stderr.strip() or 'command not found'})")
+        return Fact.missing(
+            name, source, f"{argv[0]}: not available ({result.stderr.strip() or 'command not found'})"
+        )
     if result.timed_out:
         return Fact.missing(name, source, f"{argv[0]} timed out")
     try:
@@ -164,21 +170,27 @@ def gather_running_kernel(host: Host) -> Fact[RunningKernel]:
     except OSError as exc:
         return Fact.missing("running_kernel", source, f"/proc/sys/kernel/osrelease: {_why_unreadable(exc)}")
     realtime_flag = host.exists("/sys/kernel/realtime")
-    return Fact.of("running_kernel", source + " + /sys/kernel/realtime", kernel.running_kernel(osrelease, realtime_flag))
+    return Fact.of(
+        "running_kernel", source + " + /sys/kernel/realtime", kernel.running_kernel(osrelease, realtime_flag)
+    )
 
 
 def gather_bootloader(host: Host, release: Fact[OsRelease]) -> Fact[BootLoader]:
     if release.known:
-        bls = release.value.bls
+        bls = release.known_value.bls
     else:  # the tree itself says which boot loader layout it has
         bls = host.is_dir("/boot/loader/entries")
     info = command_fact(host, "bootloader", host.grubby(bls, "--info=ALL"), lambda r: _grubby_info(r))
     if not info.known:
         return info
-    default = command_fact(host, "bootloader", host.grubby(bls, "--default-kernel"), lambda r: _grubby_default(r))
+    default = command_fact(
+        host, "bootloader", host.grubby(bls, "--default-kernel"), lambda r: _grubby_default(r)
+    )
     if not default.known:
-        return Fact.missing("bootloader", default.source, default.unknown)
-    loader = BootLoader(style="bls" if bls else "grub2", entries=info.value, default_kernel=default.value)
+        return Fact.missing("bootloader", default.source, default.unknown or "")
+    loader = BootLoader(
+        style="bls" if bls else "grub2", entries=info.known_value, default_kernel=default.value
+    )
     return Fact.of("bootloader", f"{info.source}; {default.source}", loader)
 
 
@@ -198,13 +210,15 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
     os_release = gather_os_release(host)
     if request.packages:
         pkgs = command_fact(
-            host, "packages", host.rpm("-q", *request.packages),
+            host,
+            "packages",
+            host.rpm("-q", *request.packages),
             lambda r: packages.parse_rpm_query(r, request.packages),
         )
     else:
         pkgs = Fact.of("packages", "nothing asked", InstalledPackages({}, ()))
     dmi_source = "file /sys/class/dmi/id/{product_name,sys_vendor,board_name}"
-    dmi_values = {}
+    dmi_values: Dict[str, Optional[str]] = {}
     for attr in ("product_name", "sys_vendor", "board_name"):
         try:
             dmi_values[attr] = host.read_text(f"/sys/class/dmi/id/{attr}")
@@ -212,7 +226,9 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
             dmi_values[attr] = None  # the attribute exists only if firmware provides it
     iomem = file_fact(host, "iomem_crash", "/proc/iomem", kernel.parse_iomem_crash)
     if iomem.known and iomem.value is None:
-        iomem = Fact.missing("iomem_crash", iomem.source, "/proc/iomem shows all-zero addresses (read as non-root)")
+        iomem = Fact.missing(
+            "iomem_crash", iomem.source, "/proc/iomem shows all-zero addresses (read as non-root)"
+        )
     paths: Dict[str, Fact[bool]] = {}
     if request.dump_path:
         paths[request.dump_path] = Fact.of(
@@ -225,19 +241,29 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
         running_kernel=gather_running_kernel(host),
         cmdline=file_fact(host, "cmdline", "/proc/cmdline", kernel.parse_proc_cmdline),
         iomem_crash=iomem,
-        kexec_crash_size=file_fact(host, "kexec_crash_size", "/sys/kernel/kexec_crash_size", kernel.parse_kexec_crash_size),
+        kexec_crash_size=file_fact(
+            host, "kexec_crash_size", "/sys/kernel/kexec_crash_size", kernel.parse_kexec_crash_size
+        ),
         kexec_crash_loaded=file_fact(
             host, "kexec_crash_loaded", "/sys/kernel/kexec_crash_loaded", kernel.parse_kexec_crash_loaded
         ),
         memory=file_fact(host, "memory", "/proc/meminfo", platform.parse_meminfo),
-        dmi=Fact.of("dmi", dmi_source, platform.parse_dmi(
-            dmi_values["product_name"], dmi_values["sys_vendor"], dmi_values["board_name"]
-        )),
+        dmi=Fact.of(
+            "dmi",
+            dmi_source,
+            platform.parse_dmi(
+                dmi_values["product_name"], dmi_values["sys_vendor"], dmi_values["board_name"]
+            ),
+        ),
         boot_id=file_fact(host, "boot_id", "/proc/sys/kernel/random/boot_id", platform.parse_boot_id),
         packages=pkgs,
         bootloader=gather_bootloader(host, os_release),
-        kdump_conf=file_fact(host, "kdump_conf", "/etc/kdump.conf", kdumpconf.parse_kdump_conf, absent_known=True),
-        sysconfig=file_fact(host, "sysconfig", "/etc/sysconfig/kdump", sysconfig.parse_sysconfig, absent_known=True),
+        kdump_conf=file_fact(
+            host, "kdump_conf", "/etc/kdump.conf", kdumpconf.parse_kdump_conf, absent_known=True
+        ),
+        sysconfig=file_fact(
+            host, "sysconfig", "/etc/sysconfig/kdump", sysconfig.parse_sysconfig, absent_known=True
+        ),
         kdump_enabled=command_fact(
             host, "kdump_enabled", host.systemctl("is-enabled", KDUMP_UNIT), services.parse_is_enabled
         ),

@@ -27,7 +27,14 @@ class Fact(Generic[T]):
     def known(self) -> bool:
         return self.unknown is None
 
-    def get(self, default=None):
+    @property
+    def known_value(self) -> T:
+        """The value of a fact already checked to be known (narrows ``Optional[T]`` to ``T``)."""
+        if self.unknown is not None:
+            raise ValueError(f"fact {self.name} is unknown: {self.unknown}")
+        return self.value  # type: ignore[return-value]  # None is a legitimate T for some facts
+
+    def get(self, default: Optional[T] = None) -> Optional[T]:
         return self.value if self.unknown is None else default
 
     @classmethod
@@ -42,7 +49,7 @@ class Fact(Generic[T]):
         from dataclasses import asdict, is_dataclass
 
         def plain(v):
-            if is_dataclass(v):
+            if is_dataclass(v) and not isinstance(v, type):
                 return {k: plain(x) for k, x in asdict(v).items()}
             if isinstance(v, (list, tuple)):
                 return [plain(x) for x in v]
@@ -98,7 +105,7 @@ def kernel_release_of(kernel_path: str) -> Optional[str]:
     """``/boot/vmlinuz-5.14.0-427.el9.x86_64+rt`` -> ``5.14.0-427.el9.x86_64+rt``."""
     base = kernel_path.rsplit("/", 1)[-1]
     if base.startswith("vmlinuz-"):
-        return base[len("vmlinuz-"):]
+        return base[len("vmlinuz-") :]
     return None
 
 
@@ -141,7 +148,8 @@ class BootEntry:
 
     @property
     def is_rt(self) -> bool:
-        return bool(self.release) and not self.is_rescue and is_rt_release(self.release)
+        release = self.release
+        return release is not None and not self.is_rescue and is_rt_release(release)
 
     def arg_values(self, key: str) -> Tuple[str, ...]:
         return token_values(self.args, key)

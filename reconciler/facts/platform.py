@@ -37,7 +37,7 @@ def _unquote_shell_value(raw: str, line_no: int) -> str:
                 i += 2
                 continue
             if ch == '"':
-                if value[i + 1:].strip():
+                if value[i + 1 :].strip():
                     raise ParseError(f"os-release line {line_no}: text after the closing quote: {raw!r}")
                 return "".join(out)
             out.append(ch)
@@ -45,7 +45,7 @@ def _unquote_shell_value(raw: str, line_no: int) -> str:
         raise ParseError(f"os-release line {line_no}: unterminated double quote: {raw!r}")
     if value[0] == "'":
         end = value.find("'", 1)
-        if end < 0 or value[end + 1:].strip():
+        if end < 0 or value[end + 1 :].strip():
             raise ParseError(f"os-release line {line_no}: bad single-quoted value: {raw!r}")
         return value[1:end]
     return value
@@ -157,7 +157,9 @@ def parse_dmi(
     def clean(value: Optional[str]) -> str:
         return "" if value is None else value.strip()
 
-    return DmiInfo(product_name=clean(product_name), sys_vendor=clean(sys_vendor), board_name=clean(board_name))
+    return DmiInfo(
+        product_name=clean(product_name), sys_vendor=clean(sys_vendor), board_name=clean(board_name)
+    )
 
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

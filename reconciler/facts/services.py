@@ -52,7 +52,9 @@ def _one_word(result: CommandResult, command: str) -> str:
 
 def _describe(result: CommandResult) -> str:
     err = result.stderr.strip().splitlines()
-    return f"exit {result.returncode}, stdout {result.stdout.strip()!r}" + (f", stderr {err[0]!r}" if err else "")
+    return f"exit {result.returncode}, stdout {result.stdout.strip()!r}" + (
+        f", stderr {err[0]!r}" if err else ""
+    )
 
 
 def parse_is_enabled(result: CommandResult) -> UnitFileState:

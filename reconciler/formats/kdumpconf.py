@@ -162,7 +162,7 @@ class KdumpConf:
 
     def directives(self) -> List[Tuple[str, str]]:
         """``(name, value)`` of every directive line, in file order (duplicates kept)."""
-        return [(line.directive, line.value) for line in self.lines if line.directive is not None]
+        return [(line.directive, line.value or "") for line in self.lines if line.directive is not None]
 
     def get(self, name: str) -> Optional[str]:
         """Value of the last ``name`` line (kdump_get_conf_val returns the last match)."""
@@ -176,7 +176,7 @@ class KdumpConf:
         """Dump target lines ``(name, value)``, including ``dracut_args`` with ``--mount``."""
         names = target_directives(major)
         return [
-            (line.directive, line.value)
+            (line.directive, line.value or "")
             for line in self.lines
             if line.directive in names
             or (line.directive == "dracut_args" and "--mount" in (line.value or ""))

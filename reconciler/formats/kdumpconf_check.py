@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from .kdumpconf import (
     _ACCEPTED_7,
@@ -114,7 +114,7 @@ def _validate_el7(conf: KdumpConf) -> List[ConfProblem]:
 def _check_rebuild_el7(conf: KdumpConf) -> List[ConfProblem]:
     """KT-EL7 check_rebuild: `grep ^opt kdump.conf` | echo | `cut -d' ' -f2`."""
     out: List[ConfProblem] = []
-    values = {}
+    values: Dict[str, Tuple[str, Optional[int]]] = {}
     for opt in ("force_no_rebuild", "force_rebuild"):
         hits = [line for line in conf.lines if line.raw.startswith(opt)]
         if not hits:
@@ -223,7 +223,7 @@ def _validate_current(conf: KdumpConf, major: int) -> List[ConfProblem]:
 def _check_rebuild_current(conf: KdumpConf) -> List[ConfProblem]:
     """KDU check_rebuild: the last value of each option (kdump_get_conf_val), default 0."""
     out: List[ConfProblem] = []
-    values = {}
+    values: Dict[str, Tuple[str, Optional[int]]] = {}
     for opt in ("force_no_rebuild", "force_rebuild"):
         hits = [line for line in conf.lines if line.directive == opt]
         value = hits[-1].value if hits and hits[-1].value else "0"

@@ -25,8 +25,16 @@ from .files import LockHeld, write_atomic
 from .runners import RECORDING_FILE, ROOT_PLACEHOLDER, CommandResult, RecordedRunner, Runner, SubprocessRunner
 
 __all__ = [
-    "DEFAULT_TIMEOUT", "RECORDING_FILE", "ROOT_PLACEHOLDER", "CommandResult", "Host", "LockHeld",
-    "RecordedRunner", "Runner", "SubprocessRunner", "write_local_file",
+    "DEFAULT_TIMEOUT",
+    "RECORDING_FILE",
+    "ROOT_PLACEHOLDER",
+    "CommandResult",
+    "Host",
+    "LockHeld",
+    "RecordedRunner",
+    "Runner",
+    "SubprocessRunner",
+    "write_local_file",
 ]
 
 DEFAULT_TIMEOUT = 120.0
@@ -102,7 +110,9 @@ class Host:
         return os.stat(self.path(host_path))
 
     # -- commands ------------------------------------------------------------
-    def run(self, argv: Sequence[str], timeout: Optional[float] = None, stdin: Optional[str] = None) -> CommandResult:
+    def run(
+        self, argv: Sequence[str], timeout: Optional[float] = None, stdin: Optional[str] = None
+    ) -> CommandResult:
         if isinstance(argv, str):  # a shell string would be a bug, never a feature
             raise TypeError("Host.run takes an argv list, not a string")
         return self.runner(list(argv), timeout if timeout is not None else self.timeout, stdin)
@@ -137,8 +147,10 @@ class Host:
         if self.offline:
             if bls:
                 argv += [
-                    "--bls-directory", str(self.path("/boot/loader/entries")),
-                    "--env", str(self.path("/boot/grub2/grubenv")),
+                    "--bls-directory",
+                    str(self.path("/boot/loader/entries")),
+                    "--env",
+                    str(self.path("/boot/grub2/grubenv")),
                 ]
             else:
                 argv += ["--config-file", str(self.path(self.grub_cfg()))]
@@ -175,7 +187,9 @@ class Host:
         shutil.copy2(source, target)
         return True
 
-    def lock(self, host_path: str, timeout: float, sleep: Callable[[float], None] = time.sleep) -> files.FileLock:
+    def lock(
+        self, host_path: str, timeout: float, sleep: Callable[[float], None] = time.sleep
+    ) -> files.FileLock:
         """An exclusive lock on a host file, waited for at most ``timeout`` seconds (raises LockHeld)."""
         return files.FileLock(self.path(host_path), timeout, sleep)
 

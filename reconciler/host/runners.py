@@ -114,5 +114,3 @@ class RecordedRunner:
         if entry is None:
             return CommandResult(argv, 127, "", f"{argv[0]}: not in the fixture recording {self.recording}\n")
         return CommandResult(argv, int(entry["returncode"]), entry.get("stdout", ""), entry.get("stderr", ""))
-
-

@@ -93,12 +93,30 @@ class Action:
         write = None
         if d.get("write"):
             write = FileWrite(d["write"]["path"], d["after"] or "", int(d["write"]["mode"], 8))
-        retry = RetryPolicy(**{k: tuple(v) if isinstance(v, list) else v for k, v in d["retry"].items()})
+        r = d["retry"]
+        retry = RetryPolicy(
+            attempts=int(r["attempts"]),
+            transient_exit_codes=tuple(r["transient_exit_codes"]),
+            transient_stderr=tuple(r["transient_stderr"]),
+            initial_delay=float(r["initial_delay"]),
+            max_delay=float(r["max_delay"]),
+        )
         return cls(
-            id=d["id"], symbol=d["symbol"], resource=d["resource"], summary=d["summary"], why=d["why"],
-            argv=tuple(tuple(a) for a in d["argv"]), before=d.get("before"), after=d.get("after"),
-            diff=d.get("diff"), write=write, mkdir=d.get("mkdir"), needs_reboot=d["needs_reboot"],
-            notifies=tuple(d["notifies"]), retry=retry, expect=tuple(d["expect"]) if d.get("expect") else None,
+            id=d["id"],
+            symbol=d["symbol"],
+            resource=d["resource"],
+            summary=d["summary"],
+            why=d["why"],
+            argv=tuple(tuple(a) for a in d["argv"]),
+            before=d.get("before"),
+            after=d.get("after"),
+            diff=d.get("diff"),
+            write=write,
+            mkdir=d.get("mkdir"),
+            needs_reboot=d["needs_reboot"],
+            notifies=tuple(d["notifies"]),
+            retry=retry,
+            expect=tuple(d["expect"]) if d.get("expect") else None,
             proc_write=tuple(d["proc_write"]) if d.get("proc_write") else None,
         )
 
@@ -126,7 +144,9 @@ class Action:
                     backup(self.write.path)
                 host.write_file_atomic(self.write.path, self.write.content, self.write.mode)
             except OSError as exc:
-                raise ApplyError(f"cannot write {self.write.path}: {exc.strerror}", action_id=self.id) from exc
+                raise ApplyError(
+                    f"cannot write {self.write.path}: {exc.strerror}", action_id=self.id
+                ) from exc
         for argv in self.argv:
             result = run(argv)
             results.append(result)
@@ -231,7 +251,14 @@ class Plan:
         }
 
     def summary_counts(self) -> Dict[str, int]:
-        counts = {"add": 0, "change": 0, "remove": 0, "restart": 0, "verify": 0, "unchanged": len(self.unchanged)}
+        counts = {
+            "add": 0,
+            "change": 0,
+            "remove": 0,
+            "restart": 0,
+            "verify": 0,
+            "unchanged": len(self.unchanged),
+        }
         names = {ADD: "add", CHANGE: "change", REMOVE: "remove", RESTART: "restart", VERIFY: "verify"}
         for a in self.actions:
             counts[names[a.symbol]] += 1

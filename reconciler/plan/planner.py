@@ -12,6 +12,8 @@ Order, and why:
 
 from __future__ import annotations
 
+from typing import Tuple
+
 from ..facts import FactRequest, Facts, gather
 from ..host import Host
 from ..state.model import DesiredState
@@ -22,7 +24,7 @@ from .resources import boot_entries as crashkernel_res
 
 def fact_request(desired: DesiredState) -> FactRequest:
     target = desired.dump.target
-    devices = ()
+    devices: Tuple[str, ...] = ()
     if target.kind in ("raw", "fs") and target.device and target.device.startswith("/dev/"):
         devices = (target.device,)
     return FactRequest(

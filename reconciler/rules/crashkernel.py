@@ -69,10 +69,10 @@ def parse_crashkernel(text: str) -> CrashkernelValue:
         return CrashkernelValue(text, "auto")
     for suffix in (",high", ",low"):
         if text.endswith(suffix):
-            size = text[: -len(suffix)]
-            if not SIZE_RE.match(size):
+            size_text = text[: -len(suffix)]
+            if not SIZE_RE.match(size_text):
                 raise ValueError(f"{text!r}: expected SIZE{suffix}, e.g. 512M{suffix}")
-            return CrashkernelValue(text, suffix[1:], parse_size(size))
+            return CrashkernelValue(text, suffix[1:], parse_size(size_text))
     body, _, offset_text = text.partition("@")
     offset = None
     if _:
@@ -157,7 +157,8 @@ def predicted_reservation(values: Sequence[str], major: int, ram: int) -> Option
     if not high:
         return 0  # ,low alone reserves nothing
     low_size = low[-1].size if low else 256 * MiB  # x86_64 default low size
-    return high[-1].reserved_for(ram) + low_size if high[-1].reserved_for(ram) else 0
+    high_size = high[-1].reserved_for(ram)
+    return high_size + low_size if high_size else 0
 
 
 def effective_crashkernel(tokens: Sequence[str]) -> Tuple[str, ...]:

@@ -25,7 +25,6 @@ Where an error points:
 mappings and lists (their own line rather than their first child's).
 """
 
-
 from __future__ import annotations
 
 import hashlib
@@ -37,10 +36,18 @@ from .schema import SCHEMA_NAME, best_error, load_schema, schema_error, schema_e
 from .semantic import check_after_schema, check_before_schema
 from .yamlpos import Doc, parse
 
-__all__ = ["SUPPORTED_VERSIONS", "SCHEMA_NAME", "DesiredState", "load_schema", "load_state", "load_state_text"]
+__all__ = [
+    "SUPPORTED_VERSIONS",
+    "SCHEMA_NAME",
+    "DesiredState",
+    "load_schema",
+    "load_state",
+    "load_state_text",
+]
 
 SUPPORTED_VERSIONS = (1,)
 MAX_FILE_BYTES = 1024 * 1024
+
 
 def _load(text: str, path: str, sha256: str) -> DesiredState:
     doc = Doc(path)

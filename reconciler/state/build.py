@@ -59,7 +59,9 @@ def build(doc: Doc, sha256: str) -> DesiredState:
             sha256=sha256,
             present=False,
             packages=(),
-            crashkernel=CrashkernelSpec(values=(), entries=crashkernel.entries, entry_list=crashkernel.entry_list),
+            crashkernel=CrashkernelSpec(
+                values=(), entries=crashkernel.entries, entry_list=crashkernel.entry_list
+            ),
             service=ServiceSpec(enabled=False, running=False),
             reboot=reboot,
             locations=locations,

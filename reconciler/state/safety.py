@@ -71,8 +71,6 @@ _DESTINATION = {
 }
 
 
-
-
 def _kind(at: FieldPath) -> Optional[str]:
     return _KINDS.get(tuple("*" if isinstance(p, int) else p for p in at))
 

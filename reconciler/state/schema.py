@@ -23,9 +23,9 @@ SCHEMA_NAME = "state-v1.schema.json"
 @cache
 def schema_text() -> str:
     try:
-        from .. import schemas  # schemas/ is installed as the package reconciler.schemas
+        from .. import schemas  # type: ignore[attr-defined]  # schemas/ is installed as reconciler.schemas
 
-        return (Path(schemas.__file__).parent / SCHEMA_NAME).read_text(encoding="utf-8")
+        return (Path(str(schemas.__file__)).parent / SCHEMA_NAME).read_text(encoding="utf-8")
     except (ImportError, TypeError, FileNotFoundError):
         # a source tree that is not installed: schemas/ sits beside reconciler/
         return (Path(__file__).resolve().parents[2] / "schemas" / SCHEMA_NAME).read_text(encoding="utf-8")
@@ -223,7 +223,7 @@ def _not(x: _Err) -> StateFileError:
 def _type(x: _Err) -> StateFileError:
     value = x.e.validator_value
     expected = value if isinstance(value, list) else [value]
-    want = " or ".join(_EXPECTED.get(t, t) for t in expected)
+    want = " or ".join(_EXPECTED.get(str(t), str(t)) for t in expected)
     inst, desc = x.inst, x.desc
     hint = desc
     if "string" in expected and isinstance(inst, (bool, int, float, datetime.date)):
@@ -265,7 +265,9 @@ def _min_items(x: _Err) -> StateFileError:
 
 
 def _max_items(x: _Err) -> StateFileError:
-    return x.doc.error(f"has {len(x.inst)} items; at most {x.e.validator_value} are allowed", x.at, hint=x.desc)
+    return x.doc.error(
+        f"has {len(x.inst)} items; at most {x.e.validator_value} are allowed", x.at, hint=x.desc
+    )
 
 
 def _unique_items(x: _Err) -> Optional[StateFileError]:

@@ -23,6 +23,7 @@ _STR, _INT, _FLOAT, _BOOL, _NULL = _T + "str", _T + "int", _T + "float", _T + "b
 _TIMESTAMP, _VALUE, _MERGE, _MAP, _SEQ = _T + "timestamp", _T + "value", _T + "merge", _T + "map", _T + "seq"
 _CONSTRUCTED_SCALARS = (_INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP)
 
+
 class _AliasError(yaml.MarkedYAMLError):
     pass
 
@@ -34,7 +35,7 @@ class _MarkedLoader(yaml.SafeLoader):
     would carry the anchor's line; state files are short enough to write out.
     """
 
-    def compose_node(self, parent, index):  # type: ignore[override]
+    def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise _AliasError(
@@ -133,7 +134,7 @@ def parse(text: str, doc: Doc) -> None:
         mark = e.problem_mark
         raise doc.error(
             e.problem or "YAML aliases are not supported",
-            pos=(mark.line + 1, mark.column + 1),
+            pos=(mark.line + 1, mark.column + 1) if mark is not None else (1, 1),
             hint="write the value out in full instead of *alias",
         ) from None
     except yaml.MarkedYAMLError as e:

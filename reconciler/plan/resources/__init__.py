@@ -36,13 +36,13 @@ class PlanContext:
                 source=fact.source,
                 hint="rtkdump needs /etc/os-release (or /etc/redhat-release) under the host root",
             )
-        return fact.value
+        return fact.known_value
 
     def require(self, fact: Fact, what: str, hint: Optional[str] = None):
         """The value of a fact the plan cannot go on without."""
         if not fact.known:
             raise FactError(f"cannot {what}: {fact.unknown}", source=fact.source, hint=hint)
-        return fact.value
+        return fact.known_value
 
     def note(self, level: str, message: str) -> None:
         self.notes.append(Note(level, message))

@@ -34,9 +34,11 @@ def resolve_values(ctx: PlanContext) -> Tuple[str, ...]:
     memory = ctx.facts.memory
     if not memory.known and release.major < 9:
         ctx.unknown(memory, "the RAM size (recommended falls back to auto)")
-    ram = memory.value.mem_total if memory.known else None
+    ram = memory.known_value.mem_total if memory.known else None
     resolved = ck.recommended_values(release.major, ram)
-    ctx.note("info", f"crashkernel recommended on RHEL {release.version_id} with this RAM = {' '.join(resolved)}")
+    ctx.note(
+        "info", f"crashkernel recommended on RHEL {release.version_id} with this RAM = {' '.join(resolved)}"
+    )
     return resolved
 
 
@@ -62,7 +64,7 @@ def check_values(ctx: PlanContext, values: Tuple[str, ...]) -> None:
     if not memory.known:
         ctx.unknown(memory, "whether the crashkernel value reserves memory for this RAM size")
         return
-    ram = memory.value.mem_total
+    ram = memory.known_value.mem_total
     predicted = ck.predicted_reservation(values, release.major, ram)
     if predicted is None:
         return
@@ -122,14 +124,20 @@ def target_entries(ctx: PlanContext, loader: BootLoader) -> List[BootEntry]:
     return chosen
 
 
-def _update_argv(ctx: PlanContext, bls: bool, entry: BootEntry, values: Tuple[str, ...]) -> Tuple[Tuple[str, ...], ...]:
+def _update_argv(
+    ctx: PlanContext, bls: bool, entry: BootEntry, values: Tuple[str, ...]
+) -> Tuple[Tuple[str, ...], ...]:
     current = entry.arg_values("crashkernel")
     calls = []
     if not bls:
         # C grubby replaces only the FIRST same-key token in place; drop the extras first
         for _ in current[1:]:
-            calls.append(tuple(ctx.host.grubby(False, f"--update-kernel={entry.kernel}", "--remove-args=crashkernel")))
-    calls.append(tuple(ctx.host.grubby(bls, f"--update-kernel={entry.kernel}", f"--args=crashkernel={values[0]}")))
+            calls.append(
+                tuple(ctx.host.grubby(False, f"--update-kernel={entry.kernel}", "--remove-args=crashkernel"))
+            )
+    calls.append(
+        tuple(ctx.host.grubby(bls, f"--update-kernel={entry.kernel}", f"--args=crashkernel={values[0]}"))
+    )
     return tuple(calls)
 
 
@@ -148,7 +156,9 @@ def _describe(values: Tuple[str, ...]) -> str:
 def check(ctx: PlanContext) -> Outcome:
     out = Outcome()
     loader = ctx.require(
-        ctx.facts.bootloader, "read the boot entries", hint="rtkdump needs grubby (and root) to read the boot loader"
+        ctx.facts.bootloader,
+        "read the boot entries",
+        hint="rtkdump needs grubby (and root) to read the boot loader",
     )
     bls = loader.style == "bls"
     targets = target_entries(ctx, loader)
@@ -162,7 +172,9 @@ def check(ctx: PlanContext) -> Outcome:
         current = ck.effective_crashkernel(entry.args)
         ident = f"boot-entry:{entry.kernel}:crashkernel"
         if current == values:
-            out.unchanged.append(Unchanged(ident, "crashkernel", f"{entry.kernel} already has {_describe(values)}"))
+            out.unchanged.append(
+                Unchanged(ident, "crashkernel", f"{entry.kernel} already has {_describe(values)}")
+            )
             continue
         out.actions.append(
             Action(
@@ -182,7 +194,9 @@ def check(ctx: PlanContext) -> Outcome:
     return out
 
 
-def _next_boot_values(loader: BootLoader, targets: List[BootEntry], values) -> Tuple[Optional[BootEntry], Tuple[str, ...]]:
+def _next_boot_values(
+    loader: BootLoader, targets: List[BootEntry], values
+) -> Tuple[Optional[BootEntry], Tuple[str, ...]]:
     default = loader.default_entry()
     if default is None:
         return None, ()
@@ -194,8 +208,11 @@ def _next_boot_values(loader: BootLoader, targets: List[BootEntry], values) -> T
 def _barrier_reason(ctx: PlanContext, loader: BootLoader, targets: List[BootEntry], values) -> Optional[str]:
     default, next_values = _next_boot_values(loader, targets, values)
     if default is None:
-        ctx.note("warning", f"grubby names no usable default entry ({loader.default_kernel!r}): "
-                            "cannot tell which kernel boots next")
+        ctx.note(
+            "warning",
+            f"grubby names no usable default entry ({loader.default_kernel!r}): "
+            "cannot tell which kernel boots next",
+        )
     elif default not in targets:
         ctx.note(
             "warning",
@@ -206,14 +223,18 @@ def _barrier_reason(ctx: PlanContext, loader: BootLoader, targets: List[BootEntr
     if not cmdline.known:
         ctx.unknown(cmdline, "the running kernel's command line")
         return None
-    running_values = ck.effective_crashkernel(cmdline.value.tokens)
+    running_values = ck.effective_crashkernel(cmdline.known_value.tokens)
     running = ctx.facts.running_kernel.get()
     kernel_name = running.release if running else "the running kernel"
     reserved = _reserved_bytes(ctx)
     if running_values != values:
         has = f"has {_describe(running_values)}" if running_values else "has no crashkernel="
-        res = "" if reserved is None else (
-            f" and {mib(reserved)} reserved" if reserved else " and no Crash kernel region in /proc/iomem"
+        res = (
+            ""
+            if reserved is None
+            else (
+                f" and {mib(reserved)} reserved" if reserved else " and no Crash kernel region in /proc/iomem"
+            )
         )
         return f"{_describe(values)} takes effect at the next boot; {kernel_name} {has}{res}"
     if reserved is None:
@@ -232,7 +253,7 @@ def _reserved_bytes(ctx: PlanContext) -> Optional[int]:
     """Bytes reserved in the running kernel: /proc/iomem first, kexec_crash_size when iomem is hidden."""
     iomem = ctx.facts.iomem_crash
     if iomem.known:
-        return iomem.value.total
+        return iomem.known_value.total
     size = ctx.facts.kexec_crash_size
     if size.known:
         return size.value
@@ -264,11 +285,14 @@ def _check_absent(ctx: PlanContext, loader: BootLoader, targets: List[BootEntry]
     reserved = _reserved_bytes(ctx)
     default = loader.default_entry()
     keeps = default is not None and default not in targets and default.arg_values("crashkernel")
-    if keeps:
+    if keeps and default is not None:
         # rebooting would not release anything: never put a barrier that a reboot cannot clear
-        ctx.note("warning", f"the default boot entry {default.kernel} is not targeted and keeps "
-                            f"crashkernel={' '.join(default.arg_values('crashkernel'))}: "
-                            "memory stays reserved after the next boot")
+        ctx.note(
+            "warning",
+            f"the default boot entry {default.kernel} is not targeted and keeps "
+            f"crashkernel={' '.join(default.arg_values('crashkernel'))}: "
+            "memory stays reserved after the next boot",
+        )
     elif reserved:
         out.barrier = f"{mib(reserved)} stay reserved for the crash kernel until the next boot"
     return out

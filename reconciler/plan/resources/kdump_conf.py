@@ -28,17 +28,22 @@ def desired_directives(ctx: PlanContext, values: Tuple[str, ...]) -> List[Tuple[
     target = spec.target
     out: List[Tuple[str, str]] = []
     if target.kind == "raw":
-        out.append(("raw", target.device))
+        out.append(("raw", target.device or ""))
     elif target.kind == "fs":
-        out.append((target.fstype, target.device))
+        out.append((target.fstype or "", target.device or ""))
     elif target.kind == "nfs":
-        out.append(("nfs", target.server))
+        out.append(("nfs", target.server or ""))
     elif target.kind == "ssh":
-        out.append(("ssh", target.server))
+        out.append(("ssh", target.server or ""))
         if target.sshkey:
             out.append(("sshkey", target.sshkey))
     out.append(("path", spec.path))
-    out.append(("core_collector", spec.core_collector or kdumpconf.default_core_collector(target.kind, release.major)))
+    out.append(
+        (
+            "core_collector",
+            spec.core_collector or kdumpconf.default_core_collector(target.kind, release.major),
+        )
+    )
     if spec.failure_action:
         # RHEL 7's kdumpctl knows this directive only by its old name
         out.append(("default" if release.major <= 7 else "failure_action", spec.failure_action))
@@ -69,8 +74,11 @@ def desired_directives(ctx: PlanContext, values: Tuple[str, ...]) -> List[Tuple[
             )
         out.append(("auto_reset_crashkernel", "no" if custom else (asked or "yes")))
     elif "auto_reset_crashkernel" in extra:
-        ctx.note("info", f"auto_reset_crashkernel is not a RHEL {release.major} directive: left out of {PATH} "
-                         "(kdump there never resets crashkernel=)")
+        ctx.note(
+            "info",
+            f"auto_reset_crashkernel is not a RHEL {release.major} directive: left out of {PATH} "
+            "(kdump there never resets crashkernel=)",
+        )
     return out
 
 
@@ -80,8 +88,11 @@ def check(ctx: PlanContext, values: Tuple[str, ...]) -> Outcome:
     fact = ctx.facts.kdump_conf
     directives = desired_directives(ctx, values)
     wanted = kdumpconf.render_kdump_conf(directives, HEADER)
-    problems = [p for p in validate_kdump_conf(kdumpconf.parse_kdump_conf(wanted), release.major)
-                if p.severity == "error"]
+    problems = [
+        p
+        for p in validate_kdump_conf(kdumpconf.parse_kdump_conf(wanted), release.major)
+        if p.severity == "error"
+    ]
     if problems:  # a safety net: never write a file kdumpctl would refuse
         raise ctx.plan_error(
             f"the {PATH} rtkdump would write is invalid for RHEL {release.major}: "
@@ -92,20 +103,26 @@ def check(ctx: PlanContext, values: Tuple[str, ...]) -> Outcome:
     if not fact.known:
         ctx.unknown(fact, PATH)
         return out
-    current = fact.value
+    current = fact.known_value
     before = None if current is None else current.text
     if current is not None:
         for p in validate_kdump_conf(current, release.major):
             where = f"line {p.lineno}: " if p.lineno else ""
             ctx.note("warning", f"current {PATH} {where}kdumpctl would say: {p.message}")
     if before == wanted:
-        out.unchanged.append(Unchanged(f"file:{PATH}", "kdump.conf", "already has exactly the desired directives"))
+        out.unchanged.append(
+            Unchanged(f"file:{PATH}", "kdump.conf", "already has exactly the desired directives")
+        )
         return out
     if current is None:
         why = "the file does not exist (kexec-tools installs a stock one; this replaces it)"
     else:
         have = current.directives()
-        why = "directives differ" if have != directives else "same directives; comments/layout differ from the canonical file"
+        why = (
+            "directives differ"
+            if have != directives
+            else "same directives; comments/layout differ from the canonical file"
+        )
     out.actions.append(
         Action(
             id=f"file:{PATH}",
@@ -131,7 +148,9 @@ def _dump_path(ctx: PlanContext, out: Outcome) -> None:
             if dev.startswith("/dev/"):
                 exists = ctx.facts.paths.get(dev)
                 if exists is not None and exists.known and not exists.value:
-                    ctx.note("warning", f"dump device {dev} does not exist on this host: kdump will fail to start")
+                    ctx.note(
+                        "warning", f"dump device {dev} does not exist on this host: kdump will fail to start"
+                    )
         return
     fact = ctx.facts.paths.get(spec.path)
     ident = f"directory:{spec.path}"

@@ -15,7 +15,7 @@ def check(ctx: PlanContext) -> Outcome:
     if not fact.known:
         ctx.unknown(fact, "which packages are installed")
         return out
-    installed = fact.value
+    installed = fact.known_value
     for name in wanted:
         if name not in installed.missing:
             nvras = ", ".join(installed.installed.get(name, ())) or name
