@@ -9,7 +9,9 @@ from typing import Dict, Tuple
 import pytest
 from _simhost_helpers import hx, run_simhost
 
-WATCHED_DIRS = ["/var/lib/rpm", os.path.expanduser("~/.rpmdb"), "/var/lib/dnf", "/var/cache/dnf", "/var/log",
+# Debian's rpm keeps the machine's own database in ~/.rpmdb. Other rpm users on a shared machine
+# touch the real one, so the test gives its children a private HOME and watches that one instead.
+WATCHED_DIRS = ["/var/lib/rpm", "/var/lib/dnf", "/var/cache/dnf", "/var/log",
                 "/etc/systemd/system", "/etc/systemd/system/multi-user.target.wants", "/etc/sysconfig",
                 "/etc/yum.repos.d", "/etc/dnf", "/etc", "/boot", "/boot/grub2", "/boot/loader/entries"]
 MUST_NOT_APPEAR = ["/etc/kdump.conf", "/etc/sysconfig/kdump", "/usr/lib/systemd/system/kdump.service",
@@ -17,9 +19,9 @@ MUST_NOT_APPEAR = ["/etc/kdump.conf", "/etc/sysconfig/kdump", "/usr/lib/systemd/
                    "/etc/kernel/cmdline", "/var/lib/rpm/rpmdb.sqlite"]
 
 
-def snapshot() -> Dict[str, Tuple]:
+def snapshot(extra_dirs=()) -> Dict[str, Tuple]:
     snap: Dict[str, Tuple] = {}
-    for d in WATCHED_DIRS:
+    for d in [*WATCHED_DIRS, *extra_dirs]:
         p = Path(d)
         if not p.is_dir():
             snap[d] = ("absent",)
@@ -41,8 +43,12 @@ def snapshot() -> Dict[str, Tuple]:
 
 
 @pytest.mark.slow
-def test_a_whole_life_cycle_writes_only_inside_dir(simhost_cache, tmp_path):
-    before = snapshot()
+def test_a_whole_life_cycle_writes_only_inside_dir(simhost_cache, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    (home / ".rpmdb").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))  # the machine's own rpm database, private to this test
+    private = [str(home / ".rpmdb")]
+    before = snapshot(private)
     before_present = {f for f in MUST_NOT_APPEAR if os.path.lexists(f)}
     for release in ("7.9", "9.4"):
         root = tmp_path / release
@@ -66,7 +72,7 @@ def test_a_whole_life_cycle_writes_only_inside_dir(simhost_cache, tmp_path):
     import time
 
     time.sleep(0.6)  # let the lock holders finish and clean up
-    after = snapshot()
+    after = snapshot(private)
     for f in MUST_NOT_APPEAR:
         if f not in before_present:
             assert not os.path.lexists(f), f"{f} was created outside the host tree"
