@@ -261,7 +261,17 @@ def test_a_held_package_lock_is_waited_out(fresh):
     host = fresh("9.4")
     holder = int(simhost("lock", host, "--seconds", "300").stdout.split()[0])
     apply = subprocess.Popen(
-        [*simhost_argv(), "exec", str(host), "--", *rtkdump_argv(), "apply", DEFAULT_STATE, "--root", str(host)],
+        [
+            *simhost_argv(),
+            "exec",
+            str(host),
+            "--",
+            *rtkdump_argv(),
+            "apply",
+            DEFAULT_STATE,
+            "--root",
+            str(host),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

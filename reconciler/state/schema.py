@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import json
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -20,7 +20,7 @@ from .yamlpos import Doc, FieldPath, dotted
 SCHEMA_NAME = "state-v1.schema.json"
 
 
-@cache
+@lru_cache(maxsize=None)
 def schema_text() -> str:
     try:
         from .. import schemas  # type: ignore[attr-defined]  # schemas/ is installed as reconciler.schemas
@@ -36,7 +36,7 @@ def load_schema() -> Dict[str, Any]:
     return json.loads(schema_text())
 
 
-@cache
+@lru_cache(maxsize=None)
 def validator() -> Any:
     import jsonschema  # only when a state file is validated
 
@@ -57,7 +57,7 @@ def best_error(errors: List[Any]) -> Any:
     return jsonschema.exceptions.best_match(errors)
 
 
-@cache
+@lru_cache(maxsize=None)
 def _root_schema() -> Dict[str, Any]:
     return load_schema()
 
