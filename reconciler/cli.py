@@ -22,7 +22,6 @@ from .host import Host, write_local_file
 from .plan.planner import plan_for
 from .render import plan_json, render_facts, render_plan
 from .state import load_state
-from .state.model import DEFAULT_PACKAGES
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -117,7 +116,7 @@ def cmd_facts(args, out: TextIO, err: TextIO) -> int:
 
         request = fact_request(load_state(args.state))
     else:
-        request = FactRequest(packages=DEFAULT_PACKAGES)
+        request = FactRequest(packages=None)
     facts = gather(host, request)
     if args.json:
         out.write(

@@ -63,6 +63,28 @@ RELEASES = {
         boot_image="(hd0,gpt2)/vmlinuz-{k}",
         nvra="kexec-tools-2.0.27-8.el9.x86_64",
     ),
+    "10.0": dict(
+        rt="6.12.0-55.9.1.el10_0.x86_64+rt",
+        std="6.12.0-55.9.1.el10_0.x86_64",
+        pretty="Red Hat Enterprise Linux 10.0 (Coughlan)",
+        name="Red Hat Enterprise Linux",
+        redhat_release="Red Hat Enterprise Linux release 10.0 (Coughlan)",
+        kdump_conf="kdump.conf.kdump-utils-current.x86_64",
+        sysconfig="sysconfig-kdump.kdump-utils-current.x86_64",
+        boot_image="(hd0,gpt2)/vmlinuz-{k}",
+        nvra="kexec-tools-2.0.29-5.el10.x86_64",
+    ),
+    "10.1": dict(
+        rt="6.12.0-124.45.1.el10_1.x86_64+rt",
+        std="6.12.0-124.45.1.el10_1.x86_64",
+        pretty="Red Hat Enterprise Linux 10.1 (Coughlan)",
+        name="Red Hat Enterprise Linux",
+        redhat_release="Red Hat Enterprise Linux release 10.1 (Coughlan)",
+        kdump_conf="kdump.conf.kdump-utils-current.x86_64",
+        sysconfig="sysconfig-kdump.kdump-utils-current.x86_64",
+        boot_image="(hd0,gpt2)/vmlinuz-{k}",
+        nvra="kexec-tools-2.0.29-5.el10.x86_64",
+    ),
 }
 MACHINE_ID = "4d684a4a6166439a867e701ded4f7e10"
 BASE_ARGS = [
@@ -85,6 +107,8 @@ RT_ARGS = [
 ]
 PACKAGE_NVRA = {
     "rt-setup": "rt-setup-2.1-5.el{m}.x86_64",
+    "realtime-setup": "realtime-setup-2.5-2.el{m}.x86_64",
+    "kdump-utils": "kdump-utils-1.0.54-1.el{m}.x86_64",
     "system-config-kdump": "system-config-kdump-2.0.13-{m}.el{m}.noarch",
 }
 
@@ -256,10 +280,18 @@ class FixtureHost:
         return self.entries[self.default_index]
 
     # -- write the tree --------------------------------------------------------
-    def write(
-        self, root: Path, packages: Sequence[str] = ("rt-setup", "kexec-tools", "system-config-kdump")
-    ) -> Path:
+    def release_packages(self) -> Tuple[str, ...]:
+        """`packages: recommended` on this release (the reconciler's release table)."""
+        from reconciler.rules.releases import profile
+
+        major, minor = (int(x) for x in self.release.split("."))
+        row = profile(major, minor)
+        return row.packages if row else ()
+
+    def write(self, root: Path, packages: Optional[Sequence[str]] = None) -> Path:
         root = Path(root)
+        if packages is None:
+            packages = self.release_packages()
         info = self.info
         major, minor = self.release.split(".")
 
@@ -329,6 +361,14 @@ class FixtureHost:
             {"argv": ["systemctl", "--root", "{root}", "is-enabled", "kdump.service"], **self.is_enabled()},
             {"argv": ["systemctl", "--root", "{root}", "is-active", "kdump.service"], **self.is_active()},
         ]
+        from reconciler.rules.releases import profile
+
+        row = profile(self.major, int(self.release.split(".")[1]))
+        kdump = row.kdump_package if row else "kexec-tools"
+        if row and row.get_default_crashkernel and kdump in self.installed:
+            # kdumpctl prints the value with echo -n (no newline)
+            answer = {"returncode": 0, "stdout": row.crashkernel_default, "stderr": ""}
+            rec.append({"argv": ["kdumpctl", "get-default-crashkernel"], **answer})
         return rec
 
 
@@ -340,7 +380,7 @@ def converged(release: str = "9.4", **kw) -> FixtureHost:
     host = FixtureHost(
         release=release,
         ram=ram,
-        installed=("rt-setup", "kexec-tools", "system-config-kdump"),
+        installed=FixtureHost(release=release).release_packages(),
         enabled="enabled",
         active="active",
         kexec_loaded=True,

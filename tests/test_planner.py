@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fixturehost import FixtureHost, GiB, converged
+from fixturehost import Entry, FixtureHost, GiB, converged
 
 from reconciler.errors import FactError, PlanError
 from reconciler.host import Host
@@ -67,8 +67,7 @@ def test_missing_packages_install_in_one_transaction_with_the_release_manager(tm
             "--installroot",
             str(host.root),
             "install",
-            "rt-setup",
-            "system-config-kdump",
+            *[p for p in FixtureHost(release=release).release_packages() if p != "kexec-tools"],
         ),
     )
     assert install.retry.attempts > 1 and install.retry.is_transient is not None
@@ -233,9 +232,11 @@ def test_custom_value_with_auto_reset_yes_is_refused(tmp_path):
     assert err.value.field == "dump.extra.auto_reset_crashkernel"
 
 
-def test_release_default_on_rhel9_keeps_auto_reset_yes_and_rhel7_has_no_such_directive(tmp_path):
+def test_rtkdump_owns_crashkernel_so_auto_reset_is_no_on_rhel9_and_rhel7_has_no_such_directive(tmp_path):
     p9, _ = plan(tmp_path, FixtureHost(release="9.4"), name="h9")
-    assert "auto_reset_crashkernel yes\n" in action(p9, "file:/etc/kdump.conf").after
+    conf = action(p9, "file:/etc/kdump.conf")
+    assert "auto_reset_crashkernel no\n" in conf.after
+    assert "rtkdump owns crashkernel=" in conf.why
     desired = replace(DEFAULT, dump=DumpSpec(extra=(("auto_reset_crashkernel", "no"),)))
     p7, _ = plan(tmp_path, FixtureHost(release="7.9"), desired, name="h7")
     assert "auto_reset_crashkernel" not in action(p7, "file:/etc/kdump.conf").after
@@ -284,13 +285,12 @@ def test_value_on_cmdline_but_nothing_reserved_is_an_error_not_a_reboot_loop(tmp
     assert "reserved no memory" in err.value.message and "dmesg" in err.value.hint
 
 
-def test_default_entry_not_targeted_warns(tmp_path):
+def test_default_entry_not_targeted_is_an_error_when_a_reboot_could_not_help(tmp_path):
+    # the barrier would ask for a reboot into a kernel that does not get crashkernel=: refuse, say what to fix
     fx = FixtureHost(release="9.4", default_index=1)
-    p, _ = plan(tmp_path, fx)
-    assert any(
-        n.level == "warning" and "default boot entry" in n.message and fx.entries[1].kernel in n.message
-        for n in p.notes
-    )
+    with pytest.raises(PlanError, match="default boot entry .* is not a targeted kernel") as info:
+        plan(tmp_path, fx)
+    assert fx.entries[1].kernel in info.value.message and "grubby --set-default" in (info.value.hint or "")
 
 
 def test_hidden_iomem_falls_back_to_kexec_crash_size(tmp_path):
@@ -444,6 +444,7 @@ READ_ONLY_VERBS = {
     "rpm": {"-q"},
     "grubby": {"--info=ALL", "--default-kernel"},
     "systemctl": {"is-enabled", "is-active"},
+    "kdumpctl": {"get-default-crashkernel"},
 }
 WRITING_WORDS = {"install", "enable", "disable", "start", "stop", "restart", "reboot", "erase", "remove"}
 
@@ -560,3 +561,60 @@ def test_enabled_runtime_is_enabled_for_real_because_the_reboot_drops_it(tmp_pat
     enable = action(p, "service:kdump.service:enabled")
     assert enable.argv == (tuple(host.systemctl("enable", "kdump.service")),)
     assert "gone after the next boot" in enable.why
+
+
+# --- the release table ------------------------------------------------------------
+@pytest.mark.parametrize(
+    "release,packages",
+    [
+        ("7.9", ["rt-setup", "system-config-kdump"]),
+        ("8.10", ["rt-setup"]),
+        ("9.4", ["realtime-setup"]),
+        ("10.1", ["realtime-setup", "kdump-utils"]),
+    ],
+)
+def test_recommended_packages_are_the_release_set(tmp_path, release, packages):
+    p, _ = plan(tmp_path, FixtureHost(release=release, installed=("kexec-tools",)))
+    assert list(action(p, "packages:install").argv[0][-len(packages) :]) == packages
+
+
+def test_rhel10_1_recommends_kdump_utils_default_and_auto_reset_no(tmp_path):
+    fx = FixtureHost(release="10.1", installed=FixtureHost(release="10.1").release_packages())
+    p, _ = plan(tmp_path, fx)
+    rt = fx.entries[0].kernel
+    assert action(p, f"boot-entry:{rt}:crashkernel").after == "2G-64G:256M,64G-:512M"
+    assert any("kdumpctl get-default-crashkernel" in n.message for n in p.notes)
+    assert "auto_reset_crashkernel no\n" in action(p, "file:/etc/kdump.conf").after
+
+
+@pytest.mark.parametrize(
+    "release,name",
+    [
+        ("9.4", "5.14.0-503.23.1.el9_5.x86_64+rt-debug"),
+        ("9.4", "5.14.0-354.el9.aarch64+rt-64k"),
+        ("10.1", "6.12.0-55.9.1.el10_0.x86_64+rt-64k-debug"),
+        ("8.10", "4.18.0-353.rt7.138.el8.x86_64+debug"),
+    ],
+)
+def test_rt_variants_are_realtime_entries(tmp_path, release, name):
+    fx = FixtureHost(release=release)
+    fx.entries.append(Entry(name, ["ro"]))
+    p, _ = plan(tmp_path, fx)
+    assert f"boot-entry:/boot/vmlinuz-{name}:crashkernel" in ids(p)
+    assert f"boot-entry:{fx.entries[1].kernel}:crashkernel" not in ids(p)  # the non-RT kernel is left alone
+
+
+@pytest.mark.parametrize(
+    "os_release,found",
+    [
+        ('ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12"\n', "ID=debian 12.0"),
+        ('ID="rhel"\nVERSION_ID="12.0"\n', "Red Hat Enterprise Linux 12.0"),
+        ('ID="ol"\nVERSION_ID="9.4"\n', "ID=ol 9.4"),
+    ],
+)
+def test_unknown_distribution_or_major_is_refused(tmp_path, os_release, found):
+    root = FixtureHost(release="9.4").write(tmp_path / "host")
+    (root / "etc/os-release").write_text(os_release)
+    with pytest.raises(PlanError, match="rtkdump") as info:
+        plan_for(Host.open(str(root)), DEFAULT)
+    assert found in info.value.message

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from reconciler.errors import StateFileError
 from reconciler.state import load_schema, load_state, load_state_text
-from reconciler.state.model import DEFAULT_PACKAGES, DesiredState
+from reconciler.state.model import DesiredState
 
 ROOT = Path(__file__).resolve().parent.parent
 STATES = sorted((ROOT / "states").glob("*.yaml"))
@@ -103,7 +103,7 @@ def test_shipped_states_present():
 def test_default_state_file():
     s = load_state(str(ROOT / "states" / "default.yaml"))
     assert s.present
-    assert s.packages == DEFAULT_PACKAGES
+    assert s.packages is None  # recommended: the release table decides
     assert s.crashkernel.values == ("recommended",)
     assert s.crashkernel.entries == "realtime"
     assert s.dump.target.kind == "local"

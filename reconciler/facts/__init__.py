@@ -14,6 +14,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 
 from ..formats import kdumpconf, sysconfig
 from ..host import CommandResult, Host
+from ..rules import releases
 from . import boot, kernel, packages, platform, services
 from .model import (
     ActiveState,
@@ -37,7 +38,7 @@ KDUMP_UNIT = "kdump.service"
 class FactRequest:
     """What the desired state makes worth asking about."""
 
-    packages: Tuple[str, ...] = ()
+    packages: Optional[Tuple[str, ...]] = ()  # None: the release's recommended set
     dump_path: Optional[str] = None  # a local dump directory whose existence matters
     devices: Tuple[str, ...] = ()  # /dev paths named by raw/fs targets
 
@@ -59,6 +60,8 @@ class Facts:
     sysconfig: Fact  # Optional[SysconfigFile]: None = the file does not exist
     kdump_enabled: Fact[UnitFileState]
     kdump_active: Fact[ActiveState]
+    default_crashkernel: Fact[str]  # kdumpctl get-default-crashkernel, where the release has it
+    sysconfig_kernel: Fact  # Optional[Dict[str, str]] of /etc/sysconfig/kernel; None: absent
     paths: Dict[str, Fact[bool]] = field(default_factory=dict)  # host path -> exists (dir for dump path)
 
     def all(self) -> Dict[str, Fact]:
@@ -206,14 +209,38 @@ def _grubby_default(result: CommandResult):
     return boot.parse_grubby_default_kernel(result.stdout)
 
 
+def recommended_packages(os_release: Fact[OsRelease]) -> Tuple[str, ...]:
+    """The release table's package set for this host; nothing when the release is unknown."""
+    if not os_release.known:
+        return ()
+    osr = os_release.known_value
+    row = releases.profile(osr.major, osr.minor)
+    return row.packages if row else ()
+
+
+def gather_default_crashkernel(host: Host, os_release: Fact[OsRelease]) -> Fact[str]:
+    """``kdumpctl get-default-crashkernel`` (RHEL 9+): the value kdump itself would set on this host."""
+    row = None
+    if os_release.known:
+        row = releases.profile(os_release.known_value.major, os_release.known_value.minor)
+    argv = ["kdumpctl", "get-default-crashkernel"]
+    if row is None or not row.get_default_crashkernel:
+        return Fact.missing("default_crashkernel", "command " + " ".join(argv), "this release has no such verb")
+    return command_fact(host, "default_crashkernel", argv, kernel.parse_default_crashkernel)
+
+
 def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
     os_release = gather_os_release(host)
-    if request.packages:
+    names = request.packages
+    if names is None:  # `packages: recommended`: the release table's set for this host
+        names = recommended_packages(os_release)
+    if names:
+        asked = names
         pkgs = command_fact(
             host,
             "packages",
-            host.rpm("-q", *request.packages),
-            lambda r: packages.parse_rpm_query(r, request.packages),
+            host.rpm("-q", *asked),
+            lambda r: packages.parse_rpm_query(r, asked),
         )
     else:
         pkgs = Fact.of("packages", "nothing asked", InstalledPackages({}, ()))
@@ -269,6 +296,10 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
         ),
         kdump_active=command_fact(
             host, "kdump_active", host.systemctl("is-active", KDUMP_UNIT), services.parse_is_active
+        ),
+        default_crashkernel=gather_default_crashkernel(host, os_release),
+        sysconfig_kernel=file_fact(
+            host, "sysconfig_kernel", "/etc/sysconfig/kernel", platform.parse_sysconfig_kernel, absent_known=True
         ),
         paths=paths,
     )

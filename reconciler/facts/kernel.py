@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import List, Optional
 
+from ..host import CommandResult
 from .model import CrashRegion, CrashReservation, KernelCmdline, ParseError, RunningKernel, is_rt_release
 
 __all__ = [
@@ -76,6 +77,16 @@ def _single_value(text: str, what: str) -> str:
     if not value:
         raise ParseError(f"{what} is empty")
     return value
+
+
+def parse_default_crashkernel(result: CommandResult) -> str:
+    """``kdumpctl get-default-crashkernel``: the value alone, printed with ``echo -n`` (no newline)."""
+    if result.returncode != 0:
+        raise ParseError(result.stderr.strip() or f"exit {result.returncode}")
+    words = result.stdout.split()
+    if len(words) != 1 or not re.match(r"^[0-9][0-9A-Za-z:,@-]*$", words[0]):
+        raise ParseError(f"not a crashkernel value: {result.stdout.strip()!r}")
+    return words[0]
 
 
 def parse_kexec_crash_size(text: str) -> int:

@@ -98,7 +98,6 @@ class InstalledPackages:
 
 
 # --- boot entries -----------------------------------------------------------
-RT_UNAME = re.compile(r"\.rt\d+\.|\+rt$")
 
 
 def kernel_release_of(kernel_path: str) -> Optional[str]:
@@ -110,8 +109,10 @@ def kernel_release_of(kernel_path: str) -> Optional[str]:
 
 
 def is_rt_release(release: str) -> bool:
-    """RHEL 7/8/9.0-9.2 RT kernels carry ``.rtN.``; 9.3+ end with ``+rt``."""
-    return bool(RT_UNAME.search(release))
+    """RHEL 7/8/9.0-9.2 RT kernels carry ``.rtN.``; 9.3+ and 10 end with +rt, +rt-debug, +rt-64k(-debug)."""
+    from ..rules.releases import is_rt_kernel
+
+    return is_rt_kernel(release)
 
 
 def token_values(tokens: Tuple[str, ...], key: str) -> Tuple[str, ...]:

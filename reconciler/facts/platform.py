@@ -136,6 +136,20 @@ def parse_redhat_release(text: str) -> OsRelease:
 _MEMTOTAL = re.compile(r"^MemTotal:\s+([0-9]+)\s+kB\s*$")
 
 
+def parse_sysconfig_kernel(text: str) -> Dict[str, str]:
+    """/etc/sysconfig/kernel (UPDATEDEFAULT=yes, DEFAULTKERNEL=kernel-core): KEY=value lines, quotes dropped."""
+    values: Dict[str, str] = {}
+    for line_no, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        m = _OS_RELEASE_LINE.match(stripped)
+        if not m:
+            raise ParseError(f"/etc/sysconfig/kernel line {line_no} is not KEY=value: {line!r}")
+        values[m.group(1)] = _unquote_shell_value(m.group(2), line_no)
+    return values
+
+
 def parse_meminfo(text: str) -> MemoryInfo:
     """/proc/meminfo -> MemoryInfo(mem_total in bytes); MemTotal is printed in kB (KiB)."""
     for line in text.splitlines():

@@ -112,5 +112,5 @@ class RecordedRunner:
         self.calls.append(argv)
         entry = self._answers.get(argv)
         if entry is None:
-            return CommandResult(argv, 127, "", f"{argv[0]}: not in the fixture recording {self.recording}\n")
+            return CommandResult(argv, 127, "", f"{argv[0]}: not in the fixture recording\n")
         return CommandResult(argv, int(entry["returncode"]), entry.get("stdout", ""), entry.get("stderr", ""))

@@ -28,7 +28,7 @@ def fact_request(desired: DesiredState) -> FactRequest:
     if target.kind in ("raw", "fs") and target.device and target.device.startswith("/dev/"):
         devices = (target.device,)
     return FactRequest(
-        packages=desired.packages,
+        packages=desired.packages if desired.present else (),
         dump_path=desired.dump.path if target.kind == "local" and desired.present else None,
         devices=devices,
     )
@@ -41,6 +41,7 @@ def gather_for(host: Host, desired: DesiredState) -> Facts:
 def make_plan(desired: DesiredState, facts: Facts, host: Host) -> Plan:
     ctx = PlanContext(desired=desired, facts=facts, host=host)
     release = ctx.release
+    ctx.profile  # refuses a distribution or major version rtkdump does not know, before anything else
     plan = Plan(
         state_file=desired.source,
         state_sha256=desired.sha256,

@@ -97,7 +97,7 @@ def build(doc: Doc, sha256: str) -> DesiredState:
         source=doc.source,
         sha256=sha256,
         present=True,
-        packages=tuple(_value(d, "packages")),
+        packages=None if _value(d, "packages") == "recommended" else tuple(_value(d, "packages")),
         crashkernel=crashkernel,
         dump=dump,
         sysconfig=sysconfig,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, Optional, Tuple
 
-DEFAULT_PACKAGES = ("rt-setup", "kexec-tools", "system-config-kdump")
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,8 @@ class DesiredState:
     source: str  # the state file path as given
     sha256: str  # of the file's bytes
     present: bool = True  # "state: absent" turns kdump off
-    packages: Tuple[str, ...] = DEFAULT_PACKAGES
+    # None: `recommended`, the release table's set for the host (rules/releases.py)
+    packages: Optional[Tuple[str, ...]] = None
     crashkernel: CrashkernelSpec = field(default_factory=CrashkernelSpec)
     dump: DumpSpec = field(default_factory=DumpSpec)
     sysconfig: SysconfigSpec = field(default_factory=SysconfigSpec)

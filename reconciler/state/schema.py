@@ -238,6 +238,12 @@ def _type(x: _Err) -> StateFileError:
 
 
 def _enum(x: _Err) -> StateFileError:
+    if x.at == ("packages",) and isinstance(x.inst, str):  # the word or a list (oneOf)
+        return x.doc.error(
+            f"must be recommended or a list of package names, not {show(x.inst)}",
+            x.at,
+            hint=f"write a list: [{x.inst}], or packages: recommended (this release's set)",
+        )
     options_all = x.e.validator_value
     words = [o for o in options_all if isinstance(o, str)]
     flags = [show(o) for o in options_all if isinstance(o, bool)]

@@ -13,6 +13,7 @@ from typing import List, Optional, Tuple
 from ...errors import FactError, PlanError
 from ...facts import Facts
 from ...facts.model import Fact, OsRelease
+from ...rules.releases import ReleaseProfile, profile_for
 from ...host import Host
 from ...state.model import DesiredState
 from ..model import Action, Note, Unchanged
@@ -37,6 +38,13 @@ class PlanContext:
                 hint="rtkdump needs /etc/os-release (or /etc/redhat-release) under the host root",
             )
         return fact.known_value
+
+    @property
+    def profile(self) -> ReleaseProfile:
+        """This host's row of the release table; PlanError for a distribution or major rtkdump does not know."""
+        osr = self.release
+        where = self.facts.os_release.source.replace("file ", "")
+        return profile_for(osr.id, osr.major, osr.minor, where)
 
     def require(self, fact: Fact, what: str, hint: Optional[str] = None):
         """The value of a fact the plan cannot go on without."""

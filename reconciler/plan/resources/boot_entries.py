@@ -31,8 +31,25 @@ def resolve_values(ctx: PlanContext) -> Tuple[str, ...]:
     if values != ("recommended",):
         return values
     release = ctx.release
+    profile = ctx.profile
+    if profile.get_default_crashkernel:
+        # kdump's own answer for this host (it adds 64M with SME/SEV, knows the arch), else the table
+        asked = ctx.facts.default_crashkernel
+        if asked.known:
+            ctx.note(
+                "info",
+                f"crashkernel recommended on RHEL {release.version_id} = {asked.known_value} "
+                "(kdumpctl get-default-crashkernel)",
+            )
+            return (asked.known_value,)
+        ctx.note(
+            "info",
+            f"crashkernel recommended on RHEL {release.version_id} = {profile.crashkernel_default} "
+            f"(the release table: kdumpctl get-default-crashkernel could not be asked: {asked.unknown})",
+        )
+        return (profile.crashkernel_default,)
     memory = ctx.facts.memory
-    if not memory.known and release.major < 9:
+    if not memory.known:
         ctx.unknown(memory, "the RAM size (recommended falls back to auto)")
     ram = memory.known_value.mem_total if memory.known else None
     resolved = ck.recommended_values(release.major, ram)
@@ -47,11 +64,11 @@ def check_values(ctx: PlanContext, values: Tuple[str, ...]) -> None:
     release = ctx.release
     parsed = [ck.parse_crashkernel(v) for v in values]
     if any(p.kind == "auto" for p in parsed):
-        if release.major >= 9:
+        if not ctx.profile.crashkernel_auto:
             raise ctx.plan_error(
                 f"crashkernel=auto is not supported on RHEL {release.major} (removed from the kernel)",
                 FIELD,
-                hint=f"use `recommended` (here: {ck.RHEL9_DEFAULT}) or an explicit size",
+                hint=f"use `recommended` (here: {ctx.profile.crashkernel_default}) or an explicit size",
             )
     if len(values) > 1:
         raise ctx.plan_error(
@@ -228,6 +245,17 @@ def _barrier_reason(ctx: PlanContext, loader: BootLoader, targets: List[BootEntr
     kernel_name = running.release if running else "the running kernel"
     reserved = _reserved_bytes(ctx)
     if running_values != values:
+        if default is not None and default not in targets:
+            # a reboot boots the default entry, which does not get the value: never promise it helps
+            raise ctx.plan_error(
+                f"the default boot entry {default.kernel} is not a targeted kernel "
+                f"(crashkernel.entries: {ctx.desired.crashkernel.entries}): rebooting would boot it with "
+                f"{_describe(next_values)}, so the reservation would still be missing",
+                "crashkernel.entries",
+                hint="make a targeted kernel the default (grubby --set-default=/boot/vmlinuz-<RT kernel>; on "
+                "RHEL 9.3+ and 10 also DEFAULTKERNEL=kernel-rt-core in /etc/sysconfig/kernel so updates keep it), "
+                "or target the default entry too (crashkernel.entries: all)",
+            )
         has = f"has {_describe(running_values)}" if running_values else "has no crashkernel="
         res = (
             ""

@@ -17,10 +17,6 @@ HEADER = (
 )
 
 
-def uses_custom_crashkernel(ctx: PlanContext, values: Tuple[str, ...]) -> bool:
-    return values != (ck.RHEL9_DEFAULT,)
-
-
 def desired_directives(ctx: PlanContext, values: Tuple[str, ...]) -> List[Tuple[str, str]]:
     """The directives of the file we want, in kdumpctl's documented order."""
     spec = ctx.desired.dump
@@ -60,19 +56,19 @@ def desired_directives(ctx: PlanContext, values: Tuple[str, ...]) -> List[Tuple[
         if name == "auto_reset_crashkernel":
             continue
         out.append((name, value))
-    # auto_reset_crashkernel exists from RHEL 9 on: there, kdump resets a custom
-    # crashkernel= back to the default at package updates unless it is "no".
-    if release.major >= 9:
-        custom = uses_custom_crashkernel(ctx, values) and ctx.desired.present
+    # Where auto_reset_crashkernel exists (RHEL 9, 10), kdump rewrites crashkernel= on EVERY entry
+    # (custom values and non-RT entries included) at each kexec-tools/kdump-utils update and for every
+    # new kernel (92-crashkernel.install) unless it is "no".  rtkdump owns crashkernel=: one owner.
+    if ctx.profile.auto_reset_crashkernel:
         asked = extra.get("auto_reset_crashkernel")
-        if custom and asked == "yes":
+        if ctx.desired.present and asked == "yes":
             raise ctx.plan_error(
-                f"crashkernel={' '.join(values)} is not RHEL 9's default, and auto_reset_crashkernel yes "
-                "would reset it to the default at the next kexec-tools update",
+                "auto_reset_crashkernel yes would let kdump rewrite crashkernel= on every boot entry at each "
+                "kexec-tools/kdump-utils update and new kernel, against what this state sets",
                 "dump.extra.auto_reset_crashkernel",
-                hint="set auto_reset_crashkernel: false, or use crashkernel value `recommended`",
+                hint="delete dump.extra.auto_reset_crashkernel: rtkdump writes `no` and keeps crashkernel= itself",
             )
-        out.append(("auto_reset_crashkernel", "no" if custom else (asked or "yes")))
+        out.append(("auto_reset_crashkernel", "no" if ctx.desired.present else (asked or "yes")))
     elif "auto_reset_crashkernel" in extra:
         ctx.note(
             "info",
@@ -123,6 +119,8 @@ def check(ctx: PlanContext, values: Tuple[str, ...]) -> Outcome:
             if have != directives
             else "same directives; comments/layout differ from the canonical file"
         )
+    if ("auto_reset_crashkernel", "no") in directives:
+        why += "; auto_reset_crashkernel no: rtkdump owns crashkernel=, kdump must not rewrite the entries"
     out.actions.append(
         Action(
             id=f"file:{PATH}",

@@ -8,7 +8,7 @@ from . import Outcome, PlanContext
 
 def check(ctx: PlanContext) -> Outcome:
     out = Outcome()
-    wanted = ctx.desired.packages
+    wanted = ctx.desired.packages if ctx.desired.packages is not None else ctx.profile.packages
     if not wanted:
         return out
     fact = ctx.facts.packages
