@@ -83,7 +83,7 @@ def install_kernel(host: Host, kver: str, out: TextIO, err: TextIO) -> int:
         err.write(f"rtkdump-simhost install-kernel: {exc}\n")
         return 1
     pkgs = kernel_pkgs(rel, k)
-    q = _rpm(host, "-q", "--whatprovides", f"kernel-uname-r = {kver}")
+    q = _rpm(host, "-q", pkgs[0].nvr)
     if q.returncode == 0:
         # dnf's own wording (dnf/base.py) for a package that is already there
         out.write(f"Package {pkgs[-1].nvra} is already installed.\n")

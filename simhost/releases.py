@@ -468,8 +468,11 @@ def kernel_package(rel: Release, kver: str, name: str, ver: str, relno: str) -> 
             (f"/lib/modules/{kver}/config", "file", "@empty"),
             (f"/boot/vmlinuz-{kver}", "ghost", ""),
         )
+    # rpm refuses a second '-' in an EVR ("double separator"), so +rt-debug's Provides spells the
+    # variant with '_' [inferred: how the real kernel.spec words it was not checked]
+    uname = kver.split("-", 1)[0] + "-" + kver.split("-", 1)[1].replace("-", "_")
     return Pkg(name, ver, relno, files=files, summary=f"The Linux kernel ({kver})",
-               provides=(f"kernel-uname-r = {kver}",))
+               provides=(f"kernel-uname-r = {uname}",))
 
 
 def repo_packages(rel: Release) -> List[Pkg]:
