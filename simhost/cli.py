@@ -183,10 +183,10 @@ def _entry_summary(host) -> List[str]:
             out.append(f"{e.linux.rsplit('/vmlinuz-', 1)[-1]} ({ck[-1] if ck else 'no crashkernel'})")
         return out
     cfg = bootloader.GrubCfg(host.path("/boot/grub2/grub.cfg"))
-    for e in cfg.entries:
-        if e.kernel_line is None:
+    for me in cfg.entries:
+        if me.kernel_line is None:
             continue
-        _i, el = cfg.kernel_elements(e)
+        _i, el = cfg.kernel_elements(me)
         ck = [a for a, _ws in el[2:] if a.startswith("crashkernel=")]
         kv = re.sub(r"^.*/vmlinuz-", "", el[1][0])
         out.append(f"{kv} ({ck[-1] if ck else 'no crashkernel'})")

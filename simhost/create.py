@@ -243,6 +243,13 @@ def _rpm(root: Path, *args: str) -> None:
         raise HostError(f"rpm {' '.join(args[:2])} failed: {proc.stdout.strip()}")
 
 
+def _pkg(rel: Release, name: str) -> releases.Pkg:
+    pkg = releases.find(rel, name)
+    if pkg is None:
+        raise HostError(f"package {name} is not in the RHEL {rel.version} repository")
+    return pkg
+
+
 def create(root: os.PathLike, release: str, ram: str = "8G", product_name: Optional[str] = None,
            isolated_cpus: str = "2-7", cpus: Optional[int] = None, hostname: str = "rt-host.example.com",
            force: bool = False) -> Host:
@@ -347,7 +354,7 @@ def create(root: os.PathLike, release: str, ram: str = "8G", product_name: Optio
 
     # -- rpmdb: release package and kernels ------------------------------------
     _rpm(root, "--initdb")
-    pkgs = [repo_path / releases.find(rel, n).filename for n in releases.installed_at_create(rel)]
+    pkgs = [repo_path / _pkg(rel, n).filename for n in releases.installed_at_create(rel)]
     _rpm(root, "-i", "--nodeps", "--noscripts", "--notriggers", *[str(p) for p in pkgs])
 
     # -- /boot -----------------------------------------------------------------

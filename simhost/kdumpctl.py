@@ -113,7 +113,7 @@ class Ctl:
 
     def _check_new(self, text: str) -> bool:
         opts: Dict[str, str] = {}
-        targets = ("ext2", "ext3", "ext4", "minix", "btrfs", "xfs", "nfs", "ssh", "raw")
+        targets: Tuple[str, ...] = ("ext2", "ext3", "ext4", "minix", "btrfs", "xfs", "nfs", "ssh", "raw")
         others = OTHER_NEW + (("auto_reset_crashkernel",) if self.rel.major >= 9 else ())
         if self.rel.major >= 9:
             targets += ("virtiofs",)

@@ -252,9 +252,9 @@ def add_grub_cfg_entry(host: Host, kver: str, title: str, rootdev: str, make_def
             line = indent + "".join(a + b for a, b in el)
         new.append(line)
     # --remove-kernel=TITLE=<title>: an entry of the same title goes first
-    for e in reversed(cfg.entries):
-        if e.title == title:
-            del cfg.lines[e.start:e.end + 1]
+    for old in reversed(cfg.entries):
+        if old.title == title:
+            del cfg.lines[old.start:old.end + 1]
     cfg = _reparse(cfg)
     first = cfg.entries[0].start if cfg.entries else len(cfg.lines)
     cfg.lines[first:first] = new

@@ -15,6 +15,7 @@ STANDINS = ("grubby", "systemctl", "rpm", "dnf", "yum", "kdumpctl", "rt-setup-kd
 
 
 def _dispatch(name: str) -> Callable[[], int]:
+    main: Callable[..., int]
     if name == "grubby":
         from .grubby import main
     elif name == "systemctl":
