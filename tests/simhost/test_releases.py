@@ -178,3 +178,48 @@ def test_rt_setup_kdump_on_rhel7_adds_auto_to_rt_entries(make_host):
     entries = run_simhost("show", root).stdout
     assert "3.10.0-1160.rt56.1131.el7.x86_64 (crashkernel=auto)" in entries
     assert "3.10.0-1160.el7.x86_64 (no crashkernel)" in entries
+
+
+def test_rhel10_kdump_life_cycle(make_host, in_host):
+    """enable, reset-crashkernel, reboot: 2G-64G:256M reserves 256M on 8 GiB; kdump.service's ExecCondition."""
+    from simhost import systemctl
+
+    root = make_host("10.1")
+    in_host(root)
+
+    def sc(*argv):
+        out, err = io.StringIO(), io.StringIO()
+        rc = systemctl.main(list(argv), out, err)
+        return rc, out.getvalue(), err.getvalue()
+
+    assert sc("is-enabled", "kdump") == (4, "not-found\n", "")  # systemd 257 wording
+    assert dnf_install(root, "kexec-tools").returncode == 0
+    assert sc("enable", "kdump")[0] == 0
+    # without crashkernel on /proc/cmdline the ExecCondition skips the unit
+    assert sc("start", "kdump")[0] == 0 and sc("is-active", "kdump")[1] == "inactive\n"
+    assert kc("reset-crashkernel", "--kernel=ALL")[0] == 0
+    run_simhost("reboot", root)
+    assert (root / "sys/kernel/kexec_crash_size").read_text() == f"{256 << 20}\n"
+    assert (root / "sys/kernel/kexec_crash_loaded").read_text() == "1\n"
+    assert kc("status") == (0, "", "kdump: Kdump is operational\nkdump: Notice: No vmcore creation test performed!\n")
+
+
+def test_rhel10_reserves_nothing_under_2g(make_host, in_host):
+    root = make_host("10.0", ram="1536M")
+    in_host(root)
+    assert dnf_install(root, "kexec-tools").returncode == 0
+    assert kc("reset-crashkernel")[0] == 0
+    run_simhost("reboot", root)
+    assert (root / "sys/kernel/kexec_crash_size").read_text() == "0\n"
+
+
+def test_reset_after_update_touches_every_entry(make_host, in_host):
+    """kdumpctl _reset-crashkernel-after-update (the %posttrans, not run by dnf here): all entries."""
+    root = make_host("9.4")
+    in_host(root)
+    assert dnf_install(root, "kexec-tools").returncode == 0
+    assert kc("_reset-crashkernel-after-update")[0] == 0  # kdump not enabled: nothing
+    assert "crashkernel=" not in run_simhost("show", root).stdout.split("boot entries:")[1].split("\n")[0]
+    hx(root, "systemctl", "enable", "kdump")
+    rc, _out, err = kc("_reset-crashkernel-after-update")
+    assert rc == 0 and err.count("kdump: For kernel=") == 3  # RT, non-RT and rescue
