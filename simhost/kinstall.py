@@ -176,13 +176,16 @@ def kernel_install_add(host: Host, kver: str, image: str, out: TextIO, err: Text
     with tempfile.TemporaryDirectory(prefix="kernel-install.staging.", dir=str(host.path("/tmp"))) as staging:
         if rel.systemd >= 252:
             env["KERNEL_INSTALL_STAGING_AREA"] = "/tmp/" + Path(staging).name
+        ret = 0
         for plugin in kernel_install_plugins(host):
             rc = run_hook(host, plugin, ["add", kver, entry_dir, image], out, err, env)
             if rc == SKIP_REMAINING:
                 break
             if rc != 0:
-                return rc
-    return 0
+                if rel.systemd >= 252:
+                    return rc  # 252: `[ $err -ne 0 ] && exit $err`
+                ret += rc  # 239 [from memory of its source]: ((ret+=$x)) and the next plugin runs
+    return ret
 
 
 # ---------------------------------------------------------------------------
