@@ -226,7 +226,8 @@ class GrubCfg:
 
 def split_elements(line: str) -> Tuple[str, List[List[str]]]:
     """Split a config line into leading indent and [item, following-whitespace] pairs."""
-    m = re.match(r"^(\s*)(.*)$", line)
+    m = re.match(r"^(\s*)(.*)$", line, re.S)
+    assert m is not None  # matches every string
     indent, rest = m.group(1), m.group(2)
     elems = [[a, b] for a, b in re.findall(r"(\S+)(\s*)", rest)]
     return indent, elems

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import time
@@ -39,7 +38,7 @@ def post_exec(host) -> List[str]:
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
-    from .standin import write_bin_dir
+    from .standin import exec_env
 
     host = _host(args.dir)
     cmd = list(args.cmd)
@@ -48,10 +47,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
     if not cmd:
         sys.stderr.write("rtkdump-simhost exec: no command given\n")
         return 2
-    write_bin_dir(host.bin_dir)
-    env = dict(os.environ)
-    env["SIMHOST_ROOT"] = str(host.root)
-    env["PATH"] = str(host.bin_dir) + os.pathsep + env.get("PATH", "/usr/bin:/bin")
+    env = exec_env(host)
     try:
         rc = subprocess.call(cmd, env=env)
     except FileNotFoundError:
@@ -90,6 +86,15 @@ def cmd_crash(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_install_kernel(args: argparse.Namespace) -> int:
+    from .kinstall import install_kernel
+
+    host = _host(args.dir)
+    rc = install_kernel(host, args.kver, sys.stdout, sys.stderr)
+    post_exec(host)  # a hook may have asked for a reboot, as inside `exec`
+    return rc
+
+
 def cmd_lock(args: argparse.Namespace) -> int:
     from .pkg import start_lock_holder
 
@@ -119,7 +124,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     crash = [a for a in host.cmdline_args() if a.startswith("crashkernel=")]
     regions = re.findall(r"^\s*([0-9a-f]+)-([0-9a-f]+) : Crash kernel", host.read("/proc/iomem", "") or "", re.M)
     installed = []
-    for name in ("kexec-tools", "rt-setup", "system-config-kdump"):
+    for name in rel.kdump_payload_names:
         proc = subprocess.run(["/usr/bin/rpm", "--root", str(host.root), "--define", "_dbpath /var/lib/rpm",
                                "-q", name], stdout=subprocess.PIPE, text=True)
         installed.append(proc.stdout.strip())
@@ -146,6 +151,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("packages", "; ".join(installed)),
         ("kdump.service", f"{en}, {units.active_state('kdump.service')}"),
         ("default entry", default),
+        ("boot entries", "; ".join(_entry_summary(host)) or "none"),
+        ("/etc/sysconfig/kernel", " ".join(f"{k}={v}" for k, v in sorted(_sysconfig_kernel(host).items())
+                                           if k in ("UPDATEDEFAULT", "DEFAULTKERNEL")) or "(none)"),
         ("vmcores", ", ".join("/" + v for v in vmcores) or "none"),
     ]
     for k, v in rows:
@@ -153,8 +161,40 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sysconfig_kernel(host) -> dict:
+    from .kinstall import sysconfig_kernel
+
+    return sysconfig_kernel(host)
+
+
+def _entry_summary(host) -> List[str]:
+    """One `KVER (crashkernel=…)` per boot entry, in the boot loader's order."""
+    import re
+
+    from . import bootloader
+    from .host import read_grubenv
+
+    out = []
+    if host.release.bls:
+        env = read_grubenv(host.path("/boot/grub2/grubenv"))
+        for e in bootloader.load_bls(host.path("/boot/loader/entries")):
+            args = bootloader.grub_expand(e.options, env).split()
+            ck = [a for a in args if a.startswith("crashkernel=")]
+            out.append(f"{e.linux.rsplit('/vmlinuz-', 1)[-1]} ({ck[-1] if ck else 'no crashkernel'})")
+        return out
+    cfg = bootloader.GrubCfg(host.path("/boot/grub2/grub.cfg"))
+    for me in cfg.entries:
+        if me.kernel_line is None:
+            continue
+        _i, el = cfg.kernel_elements(me)
+        ck = [a for a, _ws in el[2:] if a.startswith("crashkernel=")]
+        kv = re.sub(r"^.*/vmlinuz-", "", el[1][0])
+        out.append(f"{kv} ({ck[-1] if ck else 'no crashkernel'})")
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rtkdump-simhost", description="Simulated RHEL for Real Time 7/8/9 hosts")
+    p = argparse.ArgumentParser(prog="rtkdump-simhost", description="Simulated RHEL for Real Time 7/8/9/10 hosts")
     sub = p.add_subparsers(dest="command")
     c = sub.add_parser("create", help="create a host tree")
     c.add_argument("dir")
@@ -179,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("show", help="the host state at a glance")
     s.add_argument("dir")
     s.set_defaults(func=cmd_show)
+    ik = sub.add_parser("install-kernel", help="dnf install kernel-rt-KVER the way the release does it")
+    ik.add_argument("dir")
+    ik.add_argument("kver", help="uname -r of the new kernel, e.g. 5.14.0-427.31.1.el9_4.x86_64+rt")
+    ik.set_defaults(func=cmd_install_kernel)
     lk = sub.add_parser("lock", help="hold the package-manager lock in the background")
     lk.add_argument("dir")
     lk.add_argument("--seconds", type=float, default=30.0)

@@ -81,10 +81,13 @@ def os_release(rel: Release) -> str:
         f'PRETTY_NAME="{rel.pretty_name}"\n'
         'ANSI_COLOR="0;31"\n'
         + ('LOGO="fedora-logo-icon"\n' if maj >= 9 else "")
+        # RHEL 10 moved its docs to docs.redhat.com [inferred: the rest as on 9]
         + f'CPE_NAME="cpe:/o:redhat:enterprise_linux:{maj}::baseos"\n'
         'HOME_URL="https://www.redhat.com/"\n'
-        f'DOCUMENTATION_URL="https://access.redhat.com/documentation/en-us/red_hat_enterprise_linux/{maj}"\n'
-        'BUG_REPORT_URL="https://bugzilla.redhat.com/"\n\n'
+        + (f'DOCUMENTATION_URL="https://docs.redhat.com/en/documentation/red_hat_enterprise_linux/{maj}"\n'
+           if maj >= 10 else
+           f'DOCUMENTATION_URL="https://access.redhat.com/documentation/en-us/red_hat_enterprise_linux/{maj}"\n')
+        + 'BUG_REPORT_URL="https://bugzilla.redhat.com/"\n\n'
         f'REDHAT_BUGZILLA_PRODUCT="Red Hat Enterprise Linux {maj}"\n'
         f'REDHAT_BUGZILLA_PRODUCT_VERSION={rel.version}\n'
         'REDHAT_SUPPORT_PRODUCT="Red Hat Enterprise Linux"\n'
@@ -240,6 +243,13 @@ def _rpm(root: Path, *args: str) -> None:
         raise HostError(f"rpm {' '.join(args[:2])} failed: {proc.stdout.strip()}")
 
 
+def _pkg(rel: Release, name: str) -> releases.Pkg:
+    pkg = releases.find(rel, name)
+    if pkg is None:
+        raise HostError(f"package {name} is not in the RHEL {rel.version} repository")
+    return pkg
+
+
 def create(root: os.PathLike, release: str, ram: str = "8G", product_name: Optional[str] = None,
            isolated_cpus: str = "2-7", cpus: Optional[int] = None, hostname: str = "rt-host.example.com",
            force: bool = False) -> Host:
@@ -298,10 +308,11 @@ def create(root: os.PathLike, release: str, ram: str = "8G", product_name: Optio
                f'GRUB_CMDLINE_LINUX="{cmdline_linux}"\n'
                "GRUB_DISABLE_RECOVERY=\"true\"\n"
                + ("GRUB_ENABLE_BLSCFG=true\n" if rel.bls else ""))
-    repo_id = {7: "rhel-7-server-rpms", 8: "rhel-8-for-x86_64-baseos-rpms", 9: "rhel-9-for-x86_64-baseos-rpms"}[rel.major]
-    repo_name = {7: "Red Hat Enterprise Linux 7 Server (RPMs)",
-                 8: "Red Hat Enterprise Linux 8 for x86_64 - BaseOS (RPMs)",
-                 9: "Red Hat Enterprise Linux 9 for x86_64 - BaseOS (RPMs)"}[rel.major]
+    if rel.major == 7:
+        repo_id, repo_name = "rhel-7-server-rpms", "Red Hat Enterprise Linux 7 Server (RPMs)"
+    else:
+        repo_id = f"rhel-{rel.major}-for-x86_64-baseos-rpms"
+        repo_name = f"Red Hat Enterprise Linux {rel.major} for x86_64 - BaseOS (RPMs)"
     host.write("/etc/yum.repos.d/redhat.repo",
                "#\n# Certificate-Based Repositories (rtkdump-simhost: a local file:// mirror)\n#\n"
                f"[{repo_id}]\nname = {repo_name}\nbaseurl = file://{repo_path}\n"
@@ -311,6 +322,20 @@ def create(root: os.PathLike, release: str, ram: str = "8G", product_name: Optio
                 "logdir=/var/log\npersistdir=/var/lib/dnf\nmetadata_timer_sync=0\n")
     host.write("/etc/dnf/dnf.conf", dnf_conf)
     releasever = "7Server" if rel.major == 7 else str(rel.major)
+    # Anaconda's /etc/sysconfig/kernel (new-kernel-pkg / grub2-get-kernel-settings read it): a new
+    # kernel becomes the default only per the release's rule in kinstall.becomes_default
+    host.write("/etc/sysconfig/kernel",
+               "# UPDATEDEFAULT specifies if kernel-install should make\n# new kernels the default\n"
+               "UPDATEDEFAULT=yes\n\n# DEFAULTKERNEL specifies the default kernel package type\n"
+               f"DEFAULTKERNEL={'kernel' if rel.major == 7 else 'kernel-core'}\n")
+    if rel.major == 7:
+        (root / "etc/kernel/postinst.d").mkdir(parents=True, exist_ok=True)
+    else:
+        from .kinstall import PLUGIN_FILES, plugin_wrapper
+
+        (root / "etc/kernel/install.d").mkdir(parents=True, exist_ok=True)
+        for name, owner in PLUGIN_FILES:
+            host.write(f"/usr/lib/kernel/install.d/{name}", plugin_wrapper(name, owner), 0o755)
     host.write("/etc/dnf/vars/releasever", releasever + "\n")
     if rel.major == 7:
         host.write("/etc/yum.conf",
@@ -329,11 +354,19 @@ def create(root: os.PathLike, release: str, ram: str = "8G", product_name: Optio
 
     # -- rpmdb: release package and kernels ------------------------------------
     _rpm(root, "--initdb")
-    pkgs = [repo_path / releases.find(rel, n).filename for n in releases.installed_at_create(rel)]
+    pkgs = [repo_path / _pkg(rel, n).filename for n in releases.installed_at_create(rel)]
     _rpm(root, "-i", "--nodeps", "--noscripts", "--notriggers", *[str(p) for p in pkgs])
 
     # -- /boot -----------------------------------------------------------------
     for kver in (rel.rt_kver, rel.std_kver):
+        if rel.bls:
+            # kernel-core ships /lib/modules/KVER/{vmlinuz,System.map,config}; at install time
+            # 20-grub.install copied them into /boot (the RPM only %ghost-owns /boot/vmlinuz-KVER)
+            for src, dst, mode in (("vmlinuz", "vmlinuz", 0o755), ("System.map", "System.map", 0o644),
+                                   ("config", "config", 0o644)):
+                text = host.read(f"/lib/modules/{kver}/{src}")
+                if text is not None:
+                    host.write(f"/boot/{dst}-{kver}", text, mode)
         host.write(f"/boot/initramfs-{kver}.img", f"simulated initramfs {kver}\n", 0o600)
         host.write(f"/boot/.vmlinuz-{kver}.hmac", f"0000  /boot/vmlinuz-{kver}\n")
     host.write(f"/boot/vmlinuz-0-rescue-{mid}", "simulated rescue kernel\n", 0o755)
@@ -347,7 +380,12 @@ def create(root: os.PathLike, release: str, ram: str = "8G", product_name: Optio
         host.write(f"/boot/loader/entries/{mid}-{rel.rt_kver}.conf", bls_entry(rel, rel.rt_kver, rt_opts))
         host.write(f"/boot/loader/entries/{mid}-{rel.std_kver}.conf", bls_entry(rel, rel.std_kver, std_opts))
         host.write(f"/boot/loader/entries/{mid}-0-rescue.conf", bls_entry(rel, "", rescue_opts, rescue_mid=mid))
-        write_grubenv(root / "boot/grub2/grubenv", {"saved_entry": f"{mid}-{rel.rt_kver}", "boot_success": "0"})
+        env = {"saved_entry": f"{mid}-{rel.rt_kver}", "boot_success": "0"}
+        if rel.major == 8:
+            # RHEL 8's grub2-mkconfig keeps the common arguments in grubenv; new BLS entries
+            # (20-grub.install) say `options $kernelopts`
+            env["kernelopts"] = std_opts
+        write_grubenv(root / "boot/grub2/grubenv", env)
         host.write("/boot/grub2/grub.cfg", GRUB_CFG_HEADER.replace("### END /etc/grub.d/00_header ###",
                    "### END /etc/grub.d/00_header ###\n\ninsmod blscfg\nblscfg") + GRUB_CFG_FOOTER)
     else:

@@ -569,8 +569,8 @@ def c_main(host: Host, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
 
 def _host_for(argv: Sequence[str]) -> Host:
     opts, _ = parse(argv, BLS_WITH_ARG | C_WITH_ARG, BLS_FLAGS | C_FLAGS)
-    o = {k: v for k, v in opts}
-    root = None
+    o = {k: v for k, v in opts if v is not None}
+    root: Optional[Path] = None
     if os.environ.get("SIMHOST_ROOT"):
         root = Path(os.environ["SIMHOST_ROOT"])
     elif o.get("bls-directory"):

@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import releases
 from .releases import Release
@@ -26,7 +26,7 @@ class HostError(Exception):
 
 
 class Host:
-    def __init__(self, root: os.PathLike):
+    def __init__(self, root: Union[str, os.PathLike[str]]):
         self.root = Path(root).resolve()
         self._meta: Optional[Dict[str, Any]] = None
 

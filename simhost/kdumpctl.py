@@ -5,6 +5,10 @@ stdout (errors that the real script sends with ``>&2`` go to stderr), RHEL 9
 prints every line on stderr with a ``kdump: `` prefix (kdump-logger).  RHEL 8
 is treated like RHEL 9 (logger and duplicate-option check present, leading
 whitespace allowed); the exact RHEL 8 minor where that changed is unverified.
+
+The crashkernel verbs follow the real kdumpctl of each release's build (rhkdump/kdump-utils
+history): 9.2 = Fedora kexec-tools 2.0.25-4 (bc4196a), 9.4 = 2.0.27-5 (00d40c4), 10.0 = kdump-utils
+v1.0.51, 10.1 = v1.0.54 (see releases.py for what each field means).
 """
 
 # ruff: noqa: UP031  (printf formats mirror the C/yum/kernel originals on purpose)
@@ -31,7 +35,6 @@ OTHER_NEW = ("path", "core_collector", "kdump_post", "kdump_pre", "extra_bins", 
              "fence_kdump_nodes")
 FAILURE_ACTIONS = ("reboot", "halt", "poweroff", "shell", "dump_to_rootfs")
 FINAL_ACTIONS = ("reboot", "halt", "poweroff")
-DEFAULT_CRASHKERNEL_9 = "1G-4G:192M,4G-64G:256M,64G-:512M"
 CONF = "/etc/kdump.conf"
 
 
@@ -110,7 +113,7 @@ class Ctl:
 
     def _check_new(self, text: str) -> bool:
         opts: Dict[str, str] = {}
-        targets = ("ext2", "ext3", "ext4", "minix", "btrfs", "xfs", "nfs", "ssh", "raw")
+        targets: Tuple[str, ...] = ("ext2", "ext3", "ext4", "minix", "btrfs", "xfs", "nfs", "ssh", "raw")
         others = OTHER_NEW + (("auto_reset_crashkernel",) if self.rel.major >= 9 else ())
         if self.rel.major >= 9:
             targets += ("virtiofs",)
@@ -274,11 +277,20 @@ class Ctl:
         if self.config_text() is None:
             self.error("Error: No kdump config file found!")
             return 1
-        if self.host.crash_loaded():
-            self.info("Kdump is operational")
-            return 0
-        self.info("Kdump is not operational")
-        return 3
+        rc = 0 if self.host.crash_loaded() else 3
+        self.info("Kdump is operational" if rc == 0 else "Kdump is not operational")
+        self.vmcore_creation_notice()
+        return rc
+
+    def vmcore_creation_notice(self) -> None:
+        """kdump-utils check_vmcore_creation_status (v1.0.45+, so RHEL 10): no test recorded yet."""
+        if not self.rel.kdump_utils:
+            return
+        if self.sysconfig().get("VMCORE_CREATION_NOTIFICATION", "").lower() != "yes":
+            return
+        status = self.host.path("/var/lib/kdump/vmcore-creation.status")
+        if not status.is_file() or status.stat().st_size == 0:
+            self.info("Notice: No vmcore creation test performed!")
 
     def showmem(self) -> int:
         mb = self.host.crash_size() // 1024 // 1024
@@ -367,12 +379,121 @@ def reset_crashkernel(ctl: Ctl, args: Sequence[str]) -> int:
         for tok in b.get("args", "").split():
             if tok.startswith("crashkernel="):
                 cur = tok.split("=", 1)[1]
-        if cur == DEFAULT_CRASHKERNEL_9:
+        default = ctl.rel.default_crashkernel or ""
+        if cur == default:
             continue
         o2, e2 = io.StringIO(), io.StringIO()
-        grubby.main(["--update-kernel", b["kernel"], "--args", f"crashkernel={DEFAULT_CRASHKERNEL_9}"], o2, e2)
-        ctl.info(f"Updated crashkernel={DEFAULT_CRASHKERNEL_9} for kernel={b['kernel']}. "
+        grubby.main(["--update-kernel", b["kernel"], "--args", f"crashkernel={default}"], o2, e2)
+        ctl.info(f"Updated crashkernel={default} for kernel={b['kernel']}. "
                  "Please reboot the system for the change to take effect.")
+    return 0
+
+
+def _grubby(argv: List[str]) -> Tuple[int, str]:
+    import io
+
+    from . import grubby
+
+    out, err = io.StringIO(), io.StringIO()
+    rc = grubby.main(argv, out, err)
+    return rc, out.getvalue()
+
+
+def _conf_val(ctl: Ctl, key: str) -> str:
+    """kdump_get_conf_val: the LAST `key value` line of kdump.conf wins (sed h / x;p)."""
+    val = ""
+    for opt, v in iter_config(ctl.config_text() or ""):
+        if opt == key:
+            val = v
+    return val
+
+
+def _find_kernel_path_by_release(release: str, ere: bool) -> str:
+    """grubby --info ALL | grep "^kernel=.*$_release\"$" (2.0.25) or the ERE form with an optional
+    /\\w+ and '+' escaped (64d93c8, 2023-06)."""
+    _rc, text = _grubby(["--info", "ALL"])
+    pat = re.escape(release) + (r'(/\w+)?"$' if ere else r'"$')
+    hits = [line for line in text.splitlines() if re.match(r'^kernel=.*' + pat, line)]
+    return "\n".join(re.sub(r'^kernel="(.*)"$', r"\1", h) for h in hits)
+
+
+def _entry_param(kernel: str, param: str) -> str:
+    """get_grub_kernel_boot_parameter: sed -En "/^args=.*$/{s/^.*(\\s|\")${_para}=(\\S*).*\"$/\2/p;q}"."""
+    _rc, text = _grubby([f"--info={kernel}"])
+    for line in text.splitlines():
+        if line.startswith("args="):
+            m = re.match(r'^.*(\s|")' + re.escape(param) + r'=(\S*).*"$', line)
+            return m.group(2) if m else ""
+    return ""
+
+
+def should_reset(ctl: Ctl) -> bool:
+    """_should_reset_crashkernel (0ffce0e, 2023-10) or, before it, the auto_reset_crashkernel test."""
+    if _conf_val(ctl, "auto_reset_crashkernel") == "no":
+        return False
+    if ctl.rel.crashkernel_hook == "copy-running":
+        return True
+    from .systemctl import Units
+
+    return Units(ctl.host).enabled("kdump.service")
+
+
+def _update_crashkernel(ctl: Ctl, kernel: str) -> None:
+    """_update_crashkernel (5b31b09+): any value other than the default is replaced."""
+    old = _entry_param(kernel, "crashkernel")
+    new = ctl.rel.default_crashkernel or ""
+    if old == new:
+        return
+    _grubby(["--update-kernel", kernel, "--args", f"crashkernel={new}"])
+    ctl.info(f"For kernel={kernel}, crashkernel={new} now. Please reboot the system for the change to take "
+             f"effect. Note if you don't want {ctl.rel.hook_owner_word} to manage the crashkernel kernel "
+             "parameter, please set auto_reset_crashkernel=no in /etc/kdump.conf.")
+
+
+def reset_for_installed_kernel(ctl: Ctl, kver: str) -> int:
+    """kdumpctl _reset-crashkernel-for-installed_kernel KVER (what 92-crashkernel.install runs)."""
+    if not should_reset(ctl):
+        return 0
+    if ctl.rel.crashkernel_hook == "copy-running":
+        # Fedora kexec-tools 2.0.25-4 (bc4196a): copy the running kernel's value
+        installed = _find_kernel_path_by_release(kver, ere=False)
+        if not installed:
+            ctl.error(f"kernel {kver} doesn't exist")
+            return 1
+        running = _find_kernel_path_by_release(ctl.host.uname_r(), ere=False)
+        if not running:
+            ctl.error(f"kernel {ctl.host.uname_r()} doesn't exist")
+            ctl.error("Couldn't find current running kernel")
+            return 1
+        ck = _entry_param(installed, "crashkernel")
+        ck_running = _entry_param(running, "crashkernel")
+        if ck != ck_running:
+            _grubby(["--args", f"crashkernel={ck_running}", "--update-kernel", installed])
+            _grubby(["--remove-args=fadump", "--update-kernel", installed])
+            ctl.msgs.append(("out", f"kexec-tools has reset {installed} to use the new default crashkernel "
+                                    f"value {ck_running}"))
+        return 0
+    # 5b31b09+: only with a boot loader (test -f /boot/grub2/grub.cfg), then the default value
+    if not ctl.host.path("/boot/grub2/grub.cfg").is_file():
+        return 0
+    installed = _find_kernel_path_by_release(kver, ere=True)
+    if not installed:
+        return 1  # ddebug "kernel X doesn't exist" is not shown at the default log level
+    for kernel in installed.split("\n"):
+        _update_crashkernel(ctl, kernel)
+    return 0
+
+
+def reset_after_update(ctl: Ctl) -> int:
+    """kdumpctl _reset-crashkernel-after-update (%posttrans of kexec-tools / kdump-utils), 5b31b09+."""
+    if not should_reset(ctl) or ctl.rel.crashkernel_hook != "default":
+        return 0
+    if not ctl.host.path("/boot/grub2/grub.cfg").is_file():
+        return 0
+    _rc, text = _grubby(["--info", "ALL"])
+    for line in text.splitlines():
+        if line.startswith("kernel="):
+            _update_crashkernel(ctl, line[len("kernel="):].strip('"'))
     return 0
 
 
@@ -394,8 +515,10 @@ def _info_blocks(text: str) -> List[Dict[str, str]]:
 USAGE = {
     7: "Usage: {0} {{start|stop|status|restart|reload|rebuild|propagate|showmem}}",
     8: "Usage: {0} {{estimate|start|stop|status|restart|reload|rebuild|propagate|showmem}}",
-    9: "Usage: {0} {{estimate|start|stop|status|restart|reload|rebuild|reset-crashkernel|propagate|showmem|"
-       "get-default-crashkernel}}",
+    # kexec-tools 2.0.25-4 / 2.0.27-5: get-default-crashkernel works but is not listed (fd6693f, 2026)
+    9: "Usage: {0} {{estimate|start|stop|status|restart|reload|rebuild|reset-crashkernel|propagate|showmem}}",
+    # kdump-utils v1.0.51 / v1.0.54
+    10: "Usage: {0} {{estimate|start|stop|status|restart|reload|rebuild|reset-crashkernel|propagate|showmem|test}}",
 }
 
 
@@ -408,6 +531,11 @@ def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: Te
     ctl = Ctl(host)
     cmd = argv[0] if argv else ""
     rc = 0
+    if rel.major >= 9 and ctl.config_text() is None:
+        # kdump-utils / kexec-tools 2.0.2x check it before main() for every verb
+        ctl.error("Error: No kdump config file found!")
+        ctl.emit(out, err)
+        return 1
     if cmd == "start":
         rc = ctl.start()
     elif cmd == "stop":
@@ -432,14 +560,18 @@ def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: Te
             except FileNotFoundError:
                 pass
             rc = 0 if ctl._rebuild_if_needed(conf, dump_target(conf)) else 1
-    elif cmd == "get-default-crashkernel" and rel.major >= 9:
-        out.write(DEFAULT_CRASHKERNEL_9)
+    elif cmd == "get-default-crashkernel" and rel.default_crashkernel:
+        out.write(rel.default_crashkernel)  # echo -n: no newline
         return 0
     elif cmd == "reset-crashkernel" and rel.major >= 9:
         rc = reset_crashkernel(ctl, argv[1:])
+    elif cmd == "_reset-crashkernel-for-installed_kernel" and rel.crashkernel_hook:
+        rc = reset_for_installed_kernel(ctl, argv[1] if len(argv) > 1 else "")
+    elif cmd == "_reset-crashkernel-after-update" and rel.crashkernel_hook:
+        rc = reset_after_update(ctl)
     else:
         ctl.msgs.append(("out" if rel.major == 7 else "err",
-                         ("" if rel.major == 7 else "kdump: ") + USAGE[rel.major].format("/usr/bin/kdumpctl")))
+                         ("" if rel.major == 7 else "kdump: ") + USAGE[min(rel.major, 10)].format("/usr/bin/kdumpctl")))
         rc = 1
     ctl.emit(out, err)
     return rc

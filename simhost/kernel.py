@@ -350,11 +350,11 @@ def default_entry(host: Host) -> BootEntry:
         return BootEntry(_kver_from_path(linux), args, f"BOOT_IMAGE={part}{linux}", e.title)
     cfg = bootloader.GrubCfg(host.path("/boot/grub2/grub.cfg"))
     idx = cfg.boot_index(env)
-    e = cfg.entries[idx]
-    _indent, el = cfg.kernel_elements(e)
+    me = cfg.entries[idx]
+    _indent, el = cfg.kernel_elements(me)
     path = re.sub(r"^\([^)]*\)", "", el[1][0])
     args = bootloader.grub_expand(" ".join(x[0] for x in el[2:]), env).split()
-    return BootEntry(_kver_from_path(path), args, f"BOOT_IMAGE={path}", e.title)
+    return BootEntry(_kver_from_path(path), args, f"BOOT_IMAGE={path}", me.title)
 
 
 def _kver_from_path(path: str) -> str:
@@ -467,9 +467,9 @@ def crash(host: Host) -> Optional[Path]:
                     "[ 1234.567950] Kernel panic - not syncing: Fatal exception\n" % host.uname_r())
                 dump_dir = d
                 host.log_boot(f"kdump: saved vmcore in {base.rstrip('/')}/{path.strip('/')}/{name}")
-            else:
+            elif target is not None:
                 host.log_boot(f"kdump: dump target {target[1]} is not mounted on the host; vmcore not visible")
-        else:
+        elif target is not None:
             host.log_boot(f"kdump: vmcore sent to {target[0]} target {target[1]} (nothing written locally)")
     else:
         host.log_boot("kdump not loaded: no vmcore, the machine just resets")

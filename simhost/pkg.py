@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, TextIO
+from typing import Any, Dict, List, Optional, Sequence, TextIO
 
 from .host import Host, HostError, find_root
 
@@ -142,7 +142,7 @@ def format_number(number: float) -> str:
     return fmt % (float(number or 0), " ", symbols[depth])
 
 
-def process_info(pid: int) -> Optional[Dict[str, object]]:
+def process_info(pid: int) -> Optional[Dict[str, Any]]:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
         stat = Path(f"/proc/{pid}/stat").read_text()

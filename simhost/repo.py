@@ -23,7 +23,7 @@ from typing import Dict, List
 from . import releases
 from .releases import Pkg, Release
 
-SPEC_SCHEMA = "4"  # bump to invalidate every cached repository
+SPEC_SCHEMA = "5"  # bump to invalidate every cached repository
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
@@ -62,6 +62,18 @@ exec kdumpctl "$@"
 # 'rt-setup-kdump' stand-in of rtkdump-simhost exec).
 exec rt-setup-kdump "$@"
 """,
+    "@60-kdump.install": """#!/usr/bin/bash
+# rtkdump-simhost: kdump's kernel-install plugin.  The real one only removes
+# /boot/initramfs-KVERkdump.img on `remove`; nothing happens on `add`.
+COMMAND="$1"
+KERNEL_VERSION="$2"
+if [ "$COMMAND" = remove ]; then
+    rm -f -- "${SIMHOST_ROOT:-}/boot/initramfs-${KERNEL_VERSION}kdump.img"
+fi
+exit 0
+""",
+    "@realtime-setup": "#!/bin/bash\n# realtime-setup (simhost stub): the real one sets up the realtime cgroup/irq details\nexit 0\n",
+    "@realtime-setup-sysconfig": "# realtime-setup (simhost)\nSLUB_CPU_PARTIAL=off\n",
     "@system-config-kdump": "#!/bin/sh\necho 'system-config-kdump (simhost stub): no display' >&2\nexit 1\n",
     "@limits": "# realtime group limits (rt-setup)\n@realtime soft cpu unlimited\n@realtime - rtprio 99\n@realtime - memlock unlimited\n",
     "@vmlinuz": "simhost fake kernel image\n",
@@ -90,6 +102,10 @@ def _spec(rel: Release, pkg: Pkg, staging: Path) -> str:
         lines.append("BuildArch: noarch")
     for p in pkg.provides:
         lines.append(f"Provides: {p}")
+    for p in pkg.requires:
+        lines.append(f"Requires: {p}")
+    for p in pkg.recommends:
+        lines.append(f"Recommends: {p}")
     lines += [
         "",
         "%description",
@@ -108,6 +124,8 @@ def _spec(rel: Release, pkg: Pkg, staging: Path) -> str:
             lines.append(f"%dir {path}")
         elif kind == "exe":
             lines.append(f"%attr(0755,root,root) {path}")
+        elif kind == "ghost":
+            lines.append(f"%ghost {path}")
         else:
             lines.append(path)
     lines.append("")
@@ -136,6 +154,47 @@ def _run(argv: List[str], cwd: Path) -> None:
         raise RuntimeError(f"{' '.join(argv[:3])} ... failed ({proc.returncode}):\n{proc.stdout[-4000:]}")
 
 
+def _build_rpms(rel: Release, pkgs: List[Pkg], work: Path, out: Path) -> None:
+    """rpmbuild every package of `pkgs` inside `work`; the .rpm files land in `out`."""
+    top = work / "rpmbuild"
+    specs = []
+    for pkg in pkgs:
+        staging = work / "staging" / pkg.name
+        staging.mkdir(parents=True)
+        for path, kind, src in pkg.files:
+            dest = staging / path.lstrip("/")
+            if kind == "dir":
+                dest.mkdir(parents=True, exist_ok=True)
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            # %ghost files must exist in the buildroot for their attributes, as kernel.spec's touch
+            dest.write_text("" if kind == "ghost" else payload_text(rel, src))
+            os.chmod(dest, 0o755 if kind == "exe" else 0o644)
+        spec = work / f"{pkg.name}.spec"
+        spec.write_text(_spec(rel, pkg, staging))
+        specs.append((pkg, spec))
+    defines = [
+        "--define", f"_topdir {top}",
+        "--define", f"_dbpath {work / 'rpmdb-unused'}",
+        "--define", f"_tmppath {work / 'tmp'}",
+        "--define", "debug_package %{nil}",
+        "--define", "__os_install_post %{nil}",
+        "--define", "_build_id_links none",
+        "--define", "_binary_payload w2.xzdio",
+        "--define", "_source_payload w2.xzdio",
+        "--define", "_buildhost simhost.example.com",
+    ]
+    (work / "tmp").mkdir(exist_ok=True)
+    for arch in ("x86_64", "noarch"):
+        batch = [str(spec) for pkg, spec in specs if pkg.arch == arch]
+        if not batch:
+            continue
+        argv = ["rpmbuild", "--quiet", "-bb", "--target", "x86_64"] + defines + batch
+        _run(argv, work)
+    for rpm in (top / "RPMS").rglob("*.rpm"):
+        shutil.copy2(rpm, out / rpm.name)
+
+
 def build_repo(rel: Release) -> Path:
     """The cached repository of ``rel``, built now if it is missing."""
     final = repo_dir(rel)
@@ -145,60 +204,52 @@ def build_repo(rel: Release) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".build-{rel.version}-", dir=str(root)))
     try:
-        top = work / "rpmbuild"
         out = work / "repo"
         out.mkdir()
-        specs = []
-        for pkg in releases.repo_packages(rel):
-            staging = work / "staging" / pkg.name
-            staging.mkdir(parents=True)
-            for path, kind, src in pkg.files:
-                dest = staging / path.lstrip("/")
-                if kind == "dir":
-                    dest.mkdir(parents=True, exist_ok=True)
-                    continue
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_text(payload_text(rel, src))
-                os.chmod(dest, 0o755 if kind == "exe" else 0o644)
-            spec = work / f"{pkg.name}.spec"
-            spec.write_text(_spec(rel, pkg, staging))
-            specs.append((pkg, spec))
-        defines = [
-            "--define", f"_topdir {top}",
-            "--define", f"_dbpath {work / 'rpmdb-unused'}",
-            "--define", f"_tmppath {work / 'tmp'}",
-            "--define", "debug_package %{nil}",
-            "--define", "__os_install_post %{nil}",
-            "--define", "_build_id_links none",
-            "--define", "_binary_payload w2.xzdio",
-            "--define", "_source_payload w2.xzdio",
-            "--define", "_buildhost simhost.example.com",
-        ]
-        (work / "tmp").mkdir()
-        for arch in ("x86_64", "noarch"):
-            batch = [str(spec) for pkg, spec in specs if pkg.arch == arch]
-            if not batch:
-                continue
-            argv = ["rpmbuild", "--quiet", "-bb", "--target", "x86_64"] + defines + batch
-            _run(argv, work)
-        for rpm in (top / "RPMS").rglob("*.rpm"):
-            shutil.copy2(rpm, out / rpm.name)
+        _build_rpms(rel, releases.repo_packages(rel), work, out)
         _run(["createrepo_c", "--quiet", "--no-database", str(out)], work)
         (out / "simhost-repo.json").write_text(json.dumps({
             "release": rel.version,
             "key": cache_key(rel),
             "packages": [p.nvra for p in releases.repo_packages(rel)],
         }, indent=1) + "\n")
-        try:
-            os.rename(str(out), str(final))
-        except OSError:
-            # somebody else won the race (or a stale copy exists): keep theirs
-            if not (final / "repodata" / "repomd.xml").is_file():
-                shutil.rmtree(final, ignore_errors=True)
-                os.rename(str(out), str(final))
+        _publish(out, final)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return final
+
+
+def _publish(out: Path, final: Path) -> None:
+    try:
+        os.rename(str(out), str(final))
+    except OSError:
+        # somebody else won the race (or a stale copy exists): keep theirs
+        if not (final / "repodata" / "repomd.xml").is_file() and not (final / ".done").is_file():
+            shutil.rmtree(final, ignore_errors=True)
+            os.rename(str(out), str(final))
+
+
+def build_kernel_rpms(rel: Release, pkgs: List[Pkg]) -> List[Path]:
+    """RPMs of a kernel that is not in the release repository (install-kernel), cached like it."""
+    h = hashlib.sha256()
+    h.update(SPEC_SCHEMA.encode())
+    for pkg in pkgs:
+        h.update(repr(pkg).encode())
+    final = cache_root() / f"kernel-{rel.version}-{h.hexdigest()[:16]}"
+    done = final / ".done"
+    if not done.is_file():
+        root = cache_root()
+        root.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".kbuild-{rel.version}-", dir=str(root)))
+        try:
+            out = work / "out"
+            out.mkdir()
+            _build_rpms(rel, pkgs, work, out)
+            (out / ".done").write_text("")
+            _publish(out, final)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return [final / p.filename for p in pkgs]
 
 
 def rpm_path(rel: Release, name: str) -> Path:

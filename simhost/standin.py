@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Dict
 
-STANDINS = ("grubby", "systemctl", "rpm", "dnf", "yum", "kdumpctl", "rt-setup-kdump", "reboot")
+if TYPE_CHECKING:
+    from .host import Host
+
+STANDINS = ("grubby", "systemctl", "rpm", "dnf", "yum", "kdumpctl", "rt-setup-kdump", "realtime-setup-kdump",
+            "reboot", "simhost-plugin")
 
 
 def _dispatch(name: str) -> Callable[[], int]:
+    main: Callable[..., int]
     if name == "grubby":
         from .grubby import main
     elif name == "systemctl":
@@ -23,13 +28,18 @@ def _dispatch(name: str) -> Callable[[], int]:
         from .pkg import yum_main as main
     elif name == "kdumpctl":
         from .kdumpctl import main
-    elif name == "rt-setup-kdump":
+    elif name in ("rt-setup-kdump", "realtime-setup-kdump"):
         from .rtsetup import main
     elif name == "reboot":
         def main() -> int:  # type: ignore[misc]
             from .systemctl import main as sc
 
             return sc(["reboot"])
+    elif name == "simhost-plugin":
+        def main() -> int:  # type: ignore[misc]
+            from .kinstall import plugin_main
+
+            return plugin_main(sys.argv[1:], sys.stderr)
     else:
         raise SystemExit(f"unknown stand-in {name}")
     return main
@@ -56,6 +66,19 @@ def write_bin_dir(bin_dir: Path) -> None:
         tmp.write_text(script)
         os.chmod(tmp, 0o755)
         os.replace(tmp, p)
+
+
+def exec_env(host: Host) -> Dict[str, str]:
+    """The environment of `rtkdump-simhost exec` and of every hook the simulated host runs.
+
+    SIMHOST_ROOT names the tree and the stand-ins come first on PATH, so a hook's `grubby ...`
+    edits this host.  The stand-in wrappers are (re)written here so they exist before any run.
+    """
+    write_bin_dir(host.bin_dir)
+    env = dict(os.environ)
+    env["SIMHOST_ROOT"] = str(host.root)
+    env["PATH"] = str(host.bin_dir) + os.pathsep + env.get("PATH", "/usr/bin:/bin")
+    return env
 
 
 def main() -> int:

@@ -2,7 +2,8 @@
 
 Unit *files* (enable/disable/mask/is-enabled/preset) are handled by the real
 ``/usr/bin/systemctl --root DIR``; its messages are rewritten to the wording
-of the release's systemd (219 / 239 / 252) and the DIR prefix is removed.
+of the release's systemd (219 / 239 / 252; 10's 257 as 252 except is-enabled of a
+missing unit) and the DIR prefix is removed.
 The *running* state (is-active/start/stop/restart/status/show) is simulated
 and kept in DIR/run/simhost/units (cleared at every boot).  ``reboot`` only
 records a request that ``rtkdump-simhost exec`` carries out after the command.
@@ -352,6 +353,12 @@ def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: Te
         if cmd in ("enable", "disable") and not units:
             err.write("Too few arguments.\n")
             return 1
+        if cmd == "is-enabled" and rel.systemd >= 257 and units and all(u.unit_file(x) is None for x in units):
+            # samples/commands/systemctl-is-enabled.kdump.not-found.new-systemd.stdout: newer systemd
+            # (RHEL 10's 257) says "not-found" on stdout and exits 4 instead of the 252 error line
+            if not quiet:
+                out.write("not-found\n" * len(units))
+            return 4
         rc, o, e = real_systemctl(host, cmd, flags, [x for x in units])
         out.write(o)
         err.write(e)

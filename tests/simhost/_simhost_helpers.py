@@ -10,7 +10,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "simhost"
-RELEASES = ["7.9", "8.10", "9.2", "9.4"]
+RELEASES = ["7.9", "8.10", "9.2", "9.4", "10.0", "10.1"]
 TOOLS_OK = bool(shutil.which("rpm") and shutil.which("rpmbuild") and shutil.which("dnf")
                 and shutil.which("createrepo_c") and os.path.exists("/usr/bin/systemctl"))
 if str(REPO) not in sys.path:

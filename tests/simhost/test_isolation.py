@@ -16,7 +16,8 @@ WATCHED_DIRS = ["/var/lib/rpm", "/var/lib/dnf", "/var/cache/dnf", "/var/log",
                 "/etc/yum.repos.d", "/etc/dnf", "/etc", "/boot", "/boot/grub2", "/boot/loader/entries"]
 MUST_NOT_APPEAR = ["/etc/kdump.conf", "/etc/sysconfig/kdump", "/usr/lib/systemd/system/kdump.service",
                    "/usr/bin/kdumpctl", "/var/crash", "/run/simhost", "/run/yum.pid", "/var/run/yum.pid",
-                   "/etc/kernel/cmdline", "/var/lib/rpm/rpmdb.sqlite"]
+                   "/etc/kernel/cmdline", "/var/lib/rpm/rpmdb.sqlite", "/boot/vmlinuz-6.12.0-124.50.1.el10_1.x86_64+rt",
+                   "/lib/modules/6.12.0-124.50.1.el10_1.x86_64+rt", "/boot/vmlinuz-3.10.0-1160.119.1.rt56.1266.el7.x86_64"]
 
 
 def snapshot(extra_dirs=()) -> Dict[str, Tuple]:
@@ -50,11 +51,12 @@ def test_a_whole_life_cycle_writes_only_inside_dir(simhost_cache, tmp_path, monk
     private = [str(home / ".rpmdb")]
     before = snapshot(private)
     before_present = {f for f in MUST_NOT_APPEAR if os.path.lexists(f)}
-    for release in ("7.9", "9.4"):
+    for release, new_kver in (("7.9", "3.10.0-1160.119.1.rt56.1266.el7.x86_64"),
+                              ("10.1", "6.12.0-124.50.1.el10_1.x86_64+rt")):
         root = tmp_path / release
         run_simhost("create", root, "--release", release)
-        manager = "yum" if release == "7.9" else "dnf"
-        assert hx(root, manager, "-y", "--installroot", str(root), "install", "kexec-tools", "rt-setup").returncode == 0
+        manager, rt_setup = ("yum", "rt-setup") if release == "7.9" else ("dnf", "realtime-setup")
+        assert hx(root, manager, "-y", "--installroot", str(root), "install", "kexec-tools", rt_setup).returncode == 0
         assert hx(root, "systemctl", "--root", str(root), "enable", "kdump").returncode == 0
         args = ["--bls-directory", str(root / "boot/loader/entries"), "--env", str(root / "boot/grub2/grubenv")] \
             if release != "7.9" else ["--config-file", str(root / "boot/grub2/grub.cfg")]
@@ -68,6 +70,8 @@ def test_a_whole_life_cycle_writes_only_inside_dir(simhost_cache, tmp_path, monk
         assert pid > 0
         run_simhost("crash", root)
         assert list((root / "var/crash").glob("127.0.0.1-*/vmcore"))
+        run_simhost("install-kernel", root, new_kver)  # plugins and hooks run with cwd and root = DIR
+        assert (root / f"boot/vmlinuz-{new_kver}").is_file()
         run_simhost("show", root)
     import time
 
