@@ -836,7 +836,9 @@ class CGrubby:
         self.prefix = prefix
         self.config_path = Path(config)
         self.env_path = Path(env) if env else host.path("/boot/grub2/grubenv")
-        self.cfg = CConfig(self.config_path.read_text(errors="surrogateescape"), self.get_env)
+        with open(self.config_path, errors="surrogateescape", newline="") as fh:  # a \r is data to grubby
+            text = fh.read()
+        self.cfg = CConfig(text, self.get_env)
 
     # grub2GetEnv / grub2SetEnv run `grub2-editenv FILE list|set`; grub2-editenv writes through
     # a symlinked grubenv (UEFI: /boot/grub2/grubenv -> ../efi/EFI/redhat/grubenv)
@@ -1089,8 +1091,8 @@ def c_main(host: Host, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     if not os.path.exists(resolve_in_host(host, config)):
         err.write(f"error opening {config} for read: No such file or directory\n")
         return 1
-    if "add-kernel" in o or "remove-kernel" in o:
-        err.write("grubby (rtkdump-simhost): --add-kernel/--remove-kernel are not simulated\n")
+    if "add-kernel" in o or "remove-kernel" in o or ("initrd" in o and "update-kernel" in o):
+        err.write("grubby (rtkdump-simhost): --add-kernel/--remove-kernel/--initrd are not simulated\n")
         return 1
     g = CGrubby(host, resolve_in_host(host, config), o.get("env"), prefix, out, err)
     cfg = g.cfg

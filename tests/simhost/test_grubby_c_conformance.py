@@ -39,7 +39,8 @@ def write_tree(root: Path, tree: Dict[str, Any]) -> None:
         if isinstance(content, dict):
             os.symlink(content["symlink"], p)
         else:
-            p.write_text(content, errors="surrogateescape")
+            with open(p, "w", errors="surrogateescape", newline="") as fh:  # keep \r as it is
+                fh.write(content)
 
 
 def read_tree(root: Path) -> Dict[str, Any]:
@@ -49,7 +50,11 @@ def read_tree(root: Path) -> Dict[str, Any]:
             for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
                 p = Path(dirpath) / name
                 key = "/" + str(p.relative_to(root))
-                tree[key] = {"symlink": os.readlink(p)} if p.is_symlink() else p.read_text(errors="surrogateescape")
+                if p.is_symlink():
+                    tree[key] = {"symlink": os.readlink(p)}
+                else:
+                    with open(p, errors="surrogateescape", newline="") as fh:
+                        tree[key] = fh.read()
     return tree
 
 
