@@ -12,7 +12,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, TextIO, Tuple
 
 from . import bootloader
 from .host import Host, HostError, find_root, read_grubenv, root_from_subpath, write_atomic, write_grubenv
@@ -378,7 +378,7 @@ def _isspace(c: str) -> bool:
 
 
 def _isquote(c: str) -> bool:
-    return c in ("'", '"') and c != ""
+    return c in ("'", '"')
 
 
 class CLine:
@@ -549,7 +549,7 @@ class CEntry:
 class CConfig:
     """struct grubConfig as readConfig() builds it from a grub2 grub.cfg."""
 
-    def __init__(self, text: str, get_env):
+    def __init__(self, text: str, get_env: Callable[[str], Optional[str]]):
         if not text.endswith("\n"):
             text += "\n"  # readFile() adds the missing newline
         self.the_lines: List[CLine] = []
@@ -593,7 +593,7 @@ class CConfig:
                 self.the_lines.append(line)
         self.default_image = self._default(default_line, get_env)
 
-    def _default(self, default_line: Optional[CLine], get_env) -> int:
+    def _default(self, default_line: Optional[CLine], get_env: Callable[[str], Optional[str]]) -> int:
         if default_line is None:
             return 0  # FIRST_ENTRY_INDEX
         els = default_line.elements
