@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, TextIO, Tuple
 
 from . import bootloader
-from .host import Host, HostError, find_root, read_grubenv, root_from_subpath, write_grubenv
+from .host import Host, HostError, find_root, read_grubenv, root_from_subpath, write_atomic, write_grubenv
 
 PREFIX = "/boot"
 
@@ -325,151 +324,710 @@ def bls_main(host: Host, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
 
 
 # ---------------------------------------------------------------------------
-# C grubby (RHEL 7)
+# C grubby (RHEL 7): a port of the parts of grubby.c 8.28-26.el7 that the simulated host
+# reaches (grub2 configs only).  Function names in the comments are grubby.c's; the rules and
+# the cases they were checked against are in docs/grubby-c-conformance.md and
+# tests/fixtures/grubby-c/cases.json.
 # ---------------------------------------------------------------------------
 
+# enum lineType_e
+LT_WHITESPACE = 1 << 0
+LT_TITLE = 1 << 1
+LT_KERNEL = 1 << 2
+LT_INITRD = 1 << 3
+LT_HYPER = 1 << 4
+LT_DEFAULT = 1 << 5
+LT_MBMODULE = 1 << 6
+LT_ROOT = 1 << 7
+LT_FALLBACK = 1 << 8
+LT_KERNELARGS = 1 << 9
+LT_BOOT = 1 << 10
+LT_BOOTROOT = 1 << 11
+LT_LBA = 1 << 12
+LT_OTHER = 1 << 13
+LT_GENERIC = 1 << 14
+LT_ECHO = 1 << 16
+LT_MENUENTRY = 1 << 17
+LT_ENTRY_END = 1 << 18
+LT_SET_VARIABLE = 1 << 19
+LT_KERNEL_EFI = 1 << 20
+LT_INITRD_EFI = 1 << 21
+LT_KERNEL_16 = 1 << 22
+LT_INITRD_16 = 1 << 23
+LT_UNKNOWN = 1 << 24
+LT_ANY_KERNEL = LT_KERNEL | LT_HYPER | LT_KERNEL_EFI | LT_KERNEL_16
+LT_ANY_INITRD = LT_INITRD | LT_INITRD_EFI | LT_INITRD_16
 
-def _key(arg: str) -> str:
-    return arg.split("=", 1)[0]
+# grub2Keywords: (key, type, nextChar, separatorChar), searched in this order
+GRUB2_KEYWORDS: List[Tuple[str, int, str, str]] = [
+    ("menuentry", LT_MENUENTRY, " ", ""), ("}", LT_ENTRY_END, " ", ""), ("echo", LT_ECHO, " ", ""),
+    ("set", LT_SET_VARIABLE, " ", "="), ("root", LT_BOOTROOT, " ", ""), ("default", LT_DEFAULT, " ", ""),
+    ("fallback", LT_FALLBACK, " ", ""), ("linux", LT_KERNEL, " ", ""), ("linuxefi", LT_KERNEL_EFI, " ", ""),
+    ("linux16", LT_KERNEL_16, " ", ""), ("initrd", LT_INITRD, " ", " "), ("initrdefi", LT_INITRD_EFI, " ", " "),
+    ("initrd16", LT_INITRD_16, " ", " "), ("module", LT_MBMODULE, " ", ""), ("kernel", LT_HYPER, " ", ""),
+]
+
+NO_DEFAULT_ENTRY = -1
+DEFAULT_SAVED = -2
+DEFAULT_SAVED_GRUB2 = -3
+C_SPACE = " \t\n\v\f\r"  # isspace() in the C locale; Python's str.isspace() knows more
+
+
+def _isspace(c: str) -> bool:
+    return c != "" and c in C_SPACE
+
+
+def _isquote(c: str) -> bool:
+    return c in ("'", '"')
+
+
+class CLine:
+    """struct singleLine: indent, elements [item, indent-after] and a type.
+
+    An element's indent is None where grubby.c leaves a NULL pointer (mergeElements on an empty range)."""
+
+    def __init__(self, indent: str, elements: List[List[Optional[str]]], ltype: int):
+        self.indent = indent
+        self.elements = elements
+        self.type = ltype
+
+    def item(self, i: int) -> str:
+        return self.elements[i][0] or ""
+
+    def ind(self, i: int) -> str:
+        return self.elements[i][1] or ""
+
+
+def _kwcmp(key: str, sep: str, nxt: str, label: str) -> bool:
+    """kwcmp(): the keyword matches the label exactly, or is followed by a space/separator/nextChar."""
+    if len(key) > len(label) or not label.startswith(key):
+        return False
+    rest = label[len(key):]
+    return rest == "" or _isspace(rest[0]) or (sep != "" and rest[0] == sep) or (nxt != "" and rest[0] == nxt)
+
+
+def _type_by_keyword(label: str) -> int:
+    for key, ltype, nxt, sep in GRUB2_KEYWORDS:
+        if _kwcmp(key, sep, nxt, label):
+            return ltype
+    return LT_UNKNOWN
+
+
+def _merge_elements(els: List[List[Optional[str]]], left: int, right: int) -> List[List[Optional[str]]]:
+    """mergeElements(): elements left..right become one; inner indents go into the item."""
+    if right >= len(els):
+        right = len(els) - 1
+    new = [list(e) for e in els[:left]]
+    item, newindent = "", None
+    for i in range(left, right + 1):
+        item += els[i][0] or ""
+        if els[i][1] is not None:
+            if i != right:
+                item += els[i][1] or ""
+            else:
+                newindent = els[i][1]
+        else:
+            newindent = ""
+    new.append([item, newindent])
+    if left + 1 < len(els) and right + 1 < len(els):
+        new += [list(e) for e in els[right + 1:]]
+    return new
+
+
+def _empty_element(e: List[Optional[str]]) -> bool:
+    return not e[0] and not e[1]
+
+
+def get_next_line(raw: str) -> CLine:
+    """getNextLine(): split one line into indent + elements, the way grubby does."""
+    n = len(raw)
+    i = 0
+    while i < n and _isspace(raw[i]):
+        i += 1
+    indent, start = raw[:i], i
+    els: List[List[Optional[str]]] = []
+    first = True
+    while start < n:
+        ch = start
+        while ch < n and not _isspace(raw[ch]):
+            if first and raw[ch] == "=":  # "default=0": the first word stops at '='
+                break
+            ch += 1
+        item = raw[start:ch]
+        start = ch
+        ch = start + 1 if start < n and raw[start] == "=" else start
+        while True:  # lilo's "append = foo": '=' after blanks belongs to the separator
+            while ch < n and _isspace(raw[ch]):
+                ch += 1
+            if ch < n and raw[ch] == "=":
+                ch += 1
+            if not (ch < n and _isspace(raw[ch])):
+                break
+        els.append([item, raw[start:ch]])
+        start = ch
+        first = False
+    if not els:
+        return CLine(indent, [], LT_WHITESPACE)
+    line = CLine(indent, els, _type_by_keyword(els[0][0] or ""))
+    if line.type == LT_UNKNOWN and (els[0][0] or "").startswith("#"):
+        # a comment keeps everything in its indent, so it is written back as it was
+        line.indent = indent + "".join((it or "") + (ind or "") for it, ind in els)
+        line.elements, line.type = [], LT_WHITESPACE
+    elif line.type == LT_SET_VARIABLE:
+        # "set name=value": elements become set / name / value, with '=' as name's indent
+        line.elements = _merge_elements(line.elements, 2, len(line.elements))
+        eq = (line.elements[1][0] or "").find("=")
+        if eq < 0:
+            return line
+        it1 = line.elements[1][0] or ""
+        line.elements[1:2] = [[it1[:eq], it1[eq:eq + 1]], [it1[eq + 1:], line.elements[1][1]]]
+        while len(line.elements) > 1 and _empty_element(line.elements[-1]):
+            line.elements = _merge_elements(line.elements, len(line.elements) - 2, len(line.elements) - 1)
+    return line
+
+
+def _merge_menuentry_title(line: CLine) -> None:
+    """readConfig() for a menuentry line with more than 3 elements: [menuentry, title, extras]."""
+    els = line.elements
+    buf, quote = "", ""
+    for item, ind in ((e[0] or "", e[1] or "") for e in els):
+        if item == "menuentry":
+            continue
+        if item and _isquote(item[0]) and quote == "":
+            quote, title = item[0], item[1:]
+        else:
+            title = item
+        if title and quote and title[-1] == quote:
+            buf += title[:-1]
+            break
+        buf += title + ind
+    extras, count, quote = "", 0, ""
+    for item, ind in ((e[0] or "", e[1] or "") for e in els):
+        if count >= 2:
+            extras += item + ind
+        if item == "menuentry":
+            continue
+        if item and _isquote(item[0]) and quote == "":
+            quote = item[0]
+            count += 1
+        if item and quote and item[-1] == quote:
+            count += 1
+    before_last = els[-2][1]
+    line.elements = [els[0], [buf, before_last], [extras, before_last]]
+
+
+def grub2_extract_title(line: CLine) -> Optional[str]:
+    """grub2ExtractTitle()."""
+    if not line.elements or line.item(0) != "menuentry" or len(line.elements) < 2:
+        return None
+    cur = line.item(1)
+    if cur and _isquote(cur[0]) and _isquote(cur[-1]):
+        return cur[1:-1]
+    if not cur or not _isquote(cur[0]):
+        return cur
+    quote, result = cur[0], cur[1:]
+    for i in range(2, len(line.elements)):
+        it = line.item(i)
+        result += line.ind(i)  # grubby appends the element's *following* indent first
+        if not it or it[-1] != quote:
+            result += it
+        else:
+            result += it[:-1]
+            break
+    return result
+
+
+class CEntry:
+    def __init__(self) -> None:
+        self.lines: List[CLine] = []
+
+    def line(self, types: int) -> Optional[CLine]:
+        """getLineByType() from the entry's first line."""
+        return next((ln for ln in self.lines if ln.type & types), None)
+
+
+class CConfig:
+    """struct grubConfig as readConfig() builds it from a grub2 grub.cfg."""
+
+    def __init__(self, text: str, get_env: Callable[[str], Optional[str]]):
+        if not text.endswith("\n"):
+            text += "\n"  # readFile() adds the missing newline
+        self.the_lines: List[CLine] = []
+        self.entries: List[CEntry] = []
+        self.default_is_saved = False
+        self.no_default = True  # GRUB_CONFIG_NO_DEFAULT
+        self.fallback = 0
+        default_line: Optional[CLine] = None
+        saw_entry = False
+        entry: Optional[CEntry] = None
+        self.primary_indent = ""
+        for raw in text.split("\n")[:-1]:
+            line = get_next_line(raw)
+            if not saw_entry and line.elements:
+                self.primary_indent = line.indent
+            # isEntryStart(), or any line after an entry's "}" while no entry is open: the text
+            # after a menuentry (up to the next "}" or the end) is one more, non-linux, entry
+            if line.type == LT_MENUENTRY or (self.entries and not saw_entry):
+                saw_entry = True
+                entry = CEntry()
+                self.entries.append(entry)
+            if line.type == LT_SET_VARIABLE:
+                if (len(line.elements) == 3 and line.item(1) == "default"
+                        and line.item(2) not in ('"${next_entry}"', '"${prev_saved_entry}"')):
+                    self.no_default = False
+                    default_line = line
+            elif line.type == LT_FALLBACK and len(line.elements) == 2:
+                m = re.match(r"\s*[+-]?[0-9]+$", line.item(1))
+                self.fallback = int(line.item(1)) if m else -1
+            elif line.type == LT_MENUENTRY and len(line.elements) > 3:
+                _merge_menuentry_title(line)
+            if line.type == LT_DEFAULT and len(line.elements) == 2:
+                self.no_default = False
+                default_line = line
+            if saw_entry:
+                assert entry is not None
+                entry.lines.append(line)
+                if line.type == LT_ENTRY_END:
+                    saw_entry = False
+            else:
+                self.the_lines.append(line)
+        self.default_image = self._default(default_line, get_env)
+
+    def _default(self, default_line: Optional[CLine], get_env: Callable[[str], Optional[str]]) -> int:
+        if default_line is None:
+            return 0  # FIRST_ENTRY_INDEX
+        els = default_line.elements
+        if len(els) > 2 and default_line.item(2).startswith('"${saved_entry}"'):
+            self.default_is_saved = True
+            found = self.saved_entry_index(get_env("saved_entry"))
+            return DEFAULT_SAVED_GRUB2 if found is None else found
+        # defaultIsVariable: set default="N"
+        if len(els) == 2:
+            value = default_line.item(1)[8:]
+        elif len(els) == 3:
+            value = default_line.item(2)
+        else:
+            return NO_DEFAULT_ENTRY
+        m = re.match(r"[\"' \t]*([+-]?[0-9]*)(.*)$", value, re.S)
+        assert m is not None
+        if m.group(2).strip("\"' \t"):
+            return NO_DEFAULT_ENTRY
+        return int(m.group(1)) if m.group(1) not in ("", "+", "-") else 0
+
+    def saved_entry_index(self, saved: Optional[str]) -> Optional[int]:
+        """readConfig(): saved_entry is an index when it is all digits, otherwise a title."""
+        if saved is None:
+            return None
+        if saved and saved.isdigit() and saved.isascii():
+            return int(saved) if int(saved) < len(self.entries) else None
+        return self.find_by_title(saved, 0)
+
+    def find_by_title(self, title: str, start: int) -> Optional[int]:
+        """findEntryByTitle()."""
+        for i in range(start, len(self.entries)):
+            line = self.entries[i].line(LT_TITLE) or self.entries[i].line(LT_MENUENTRY)
+            if line is not None and grub2_extract_title(line) == title:
+                return i
+        return None
+
+    def find_by_path(self, kernel: str, prefix: str, index: int) -> Optional[int]:
+        """findEntryByPath() with *index = index; the entry's index, or None."""
+        entries = self.entries
+        if kernel[:1].isdigit() and kernel[:1].isascii():
+            m = re.match(r"([0-9]+)((?:,[+-]?[0-9]+)*)$", kernel)
+            if not m:
+                return None  # strtol stopped before the end: can't parse it, bail
+            idx = [int(x) for x in kernel.split(",")]
+            # grubby walks the list position up to *index (an entry number), so after "1" in
+            # "1,3" it asks for position 2 of the list, which is past the end: only 1 is used
+            i = 0
+            while i < index:
+                i += 1
+                if i >= len(idx):
+                    return None
+            n = idx[i]
+            if n < 0 or n >= len(entries) or entries[n].line(LT_ANY_KERNEL) is None:
+                return None
+            return n
+        if kernel == "DEFAULT":
+            if index > self.default_image:
+                return None
+            return self.default_image if 0 <= self.default_image < len(entries) else None
+        if kernel == "ALL":
+            return index if index < len(entries) else None
+        check = LT_KERNEL
+        if kernel.startswith("TITLE="):
+            prefix, check, kernel = "", LT_TITLE | LT_MENUENTRY, kernel[6:]
+        want = kernel[len(prefix):]
+        for i in range(index, len(entries)):
+            e = entries[i]
+            ct = check | LT_KERNEL_EFI | LT_KERNEL_16 if check & LT_KERNEL else check
+            hit = False
+            for line in e.lines:
+                if not line.type & ct:
+                    continue
+                if line.type != LT_MENUENTRY and len(line.elements) >= 2:
+                    path = line.item(1)
+                    if path[len(_rootspec(path)):] == want:
+                        hit = True
+                        break
+                if line.type == LT_MENUENTRY and len(line.elements) >= 2 and line.item(1) == kernel:
+                    hit = True
+                    break
+            if hit and e.line(LT_ANY_KERNEL) is not None:
+                return i
+        return None
+
+    def write(self, out: List[str]) -> int:
+        """writeConfig() minus writeDefault's grubenv side; returns how often writeDefault ran."""
+        calls = 0
+        for line in self.the_lines:
+            if is_default_line(line):
+                out.append(self.default_text(line.indent, line.ind(0)))
+                calls += 1
+            elif line.type == LT_FALLBACK:
+                if self.fallback > -1:
+                    out.append(f"{line.indent}{line.item(0)}{line.ind(0)}{self.fallback}\n")
+            else:
+                out.append(line_write(line))
+        if not calls:  # needs & MAIN_DEFAULT
+            out.append(self.default_text(self.primary_indent))
+            calls = 1
+        for e in self.entries:
+            for line in e.lines:
+                out.append(line_write(line))
+        return calls
+
+    def default_text(self, indent: str, separator: str = "=") -> str:
+        """writeDefault(), the grub.cfg part."""
+        if not self.default_image and self.no_default:
+            return ""
+        if self.default_image == DEFAULT_SAVED:
+            return f"{indent}default{separator}saved\n"
+        if self.default_is_saved:
+            return f'{indent}set default="${{saved_entry}}"\n'
+        if self.default_image >= 0:
+            return f'{indent}set default="{self.default_image}"\n'
+        return ""
+
+
+def is_default_line(line: CLine) -> bool:
+    """The lines writeConfig() hands to writeDefault()."""
+    if line.type == LT_SET_VARIABLE:
+        return (len(line.elements) == 3 and line.item(1) == "default"
+                and line.item(2) not in ('"${next_entry}"', '"${prev_saved_entry}"'))
+    return line.type == LT_DEFAULT
+
+
+def _rootspec(path: str) -> str:
+    """getRootSpecifier(): a leading "(hd0,msdos1)"."""
+    if not path.startswith("("):
+        return ""
+    i = 0
+    while i < len(path) and path[i] != ")" and not _isspace(path[i]):
+        i += 1
+    return path[:i + 1]
+
+
+def line_write(line: CLine) -> str:
+    """lineWrite(): the last element's trailing blanks are dropped (except on "set" lines)."""
+    s = line.indent
+    n = len(line.elements)
+    for i in range(n):
+        item = line.item(i)
+        if line.type == LT_MENUENTRY and i == 1:
+            if not _isquote(item[:1]):
+                s += f'"{item}"' if "'" in item else f"'{item}'"
+            else:
+                s += item
+            s += line.ind(i)
+            continue
+        s += item
+        if i < n - 1 or line.type == LT_SET_VARIABLE:
+            s += line.ind(i)
+    return s + "\n"
+
+
+def popt_split(s: str) -> Optional[List[str]]:
+    """poptParseArgvString(): shell-like quotes and backslashes; None on a bad quote or no words."""
+    argv: List[str] = []
+    cur = ""
+    quote = ""
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if quote and c == quote:
+            quote = ""
+        elif quote:
+            if c == "\\":
+                i += 1
+                if i >= len(s):
+                    return None
+                if s[i] != quote:
+                    cur += "\\"
+            cur += s[i]
+        elif _isspace(c):
+            if cur:
+                argv.append(cur)
+                cur = ""
+        elif c in ("'", '"'):
+            quote = c
+        elif c == "\\":
+            i += 1
+            if i >= len(s):
+                return None
+            cur += s[i]
+        else:
+            cur += c
+        i += 1
+    if cur:
+        argv.append(cur)
+    return argv or None  # poptDupArgv() refuses an empty list
+
+
+def _arg_name(a: str) -> str:
+    return a.split("=", 1)[0]
+
+
+def _arg_value_match(elem: str, arg: str) -> bool:
+    """argValueMatch() == 0: both values equal; a missing value counts as the empty string only one way."""
+    ea = elem.split("=", 1)[1] if "=" in elem else None
+    eb = arg.split("=", 1)[1] if "=" in arg else None
+    if ea is None and eb is None:
+        return True
+    if ea is None:
+        return eb == ""  # *chptrb - 0
+    if eb is None:
+        return ea == ""
+    return ea == eb
+
+
+def _insert_element(line: CLine, item: str, here: int) -> None:
+    """insertElement(): a new last element takes over the end-of-line blanks of the old last one."""
+    here = min(here, len(line.elements))
+    if not line.elements:
+        indent = ""
+    elif here == 0:
+        indent = " "  # every grub2 keyword's nextChar
+    else:
+        sep = next((s for k, t, _n, s in GRUB2_KEYWORDS if t == line.type), "")
+        indent = sep or " "
+    if here > 0 and line.ind(here - 1) == "":
+        new = [item, line.elements[here - 1][1]]
+        line.elements[here - 1][1] = indent
+    else:
+        new = [item, indent]
+    line.elements.insert(here, new)
+
+
+def _remove_element(line: CLine, here: int) -> None:
+    """removeElement(): the previous element inherits the removed one's trailing blanks."""
+    if here >= len(line.elements):
+        return
+    if here > 1:
+        line.elements[here - 1][1] = line.elements[here][1]
+    del line.elements[here]
 
 
 class CGrubby:
-    def __init__(self, host: Host, config: str, env: Optional[str], out: TextIO, err: TextIO):
+    def __init__(self, host: Host, config: str, env: Optional[str], prefix: str, out: TextIO, err: TextIO):
         self.host = host
         self.out, self.err = out, err
-        self.cfg = bootloader.GrubCfg(Path(config))
+        self.prefix = prefix
+        self.config_path = Path(config)
         self.env_path = Path(env) if env else host.path("/boot/grub2/grubenv")
-        self.env = read_grubenv(self.env_path)
-        self.default_image = self.cfg.default_index(self.env)
+        with open(self.config_path, errors="surrogateescape", newline="") as fh:  # a \r is data to grubby
+            text = fh.read()
+        self.cfg = CConfig(text, self.get_env)
 
-    def _rootspec_strip(self, path: str) -> str:
-        m = re.match(r"^\([^)]*\)", path)
-        return path[m.end():] if m else path
+    # grub2GetEnv / grub2SetEnv run `grub2-editenv FILE list|set`; grub2-editenv writes through
+    # a symlinked grubenv (UEFI: /boot/grub2/grubenv -> ../efi/EFI/redhat/grubenv)
+    def get_env(self, name: str) -> Optional[str]:
+        return read_grubenv(Path(resolve_in_host(self.host, str(self.env_path)))).get(name)
 
-    def find(self, kernel: str) -> List[int]:
-        entries = self.cfg.entries
-        has_kernel = [e.kernel_line is not None for e in entries]
-        if kernel[:1].isdigit():
-            try:
-                idx = [int(x) for x in kernel.split(",")]
-            except ValueError:
-                return []
-            found: List[int] = []
-            for i in idx:
-                if i < 0 or i >= len(entries) or not has_kernel[i]:
-                    break
-                found.append(i)
-            return found
-        if kernel == "DEFAULT":
-            d = self.default_image
-            return [d] if 0 <= d < len(entries) else []
-        if kernel == "ALL":
-            return list(range(len(entries)))
-        found = []
-        if kernel.startswith("TITLE="):
-            t = kernel[6:]
-            return [i for i, e in enumerate(entries) if e.title == t and has_kernel[i]]
-        want = kernel[len(PREFIX):] if len(kernel) >= len(PREFIX) else None
-        for i, e in enumerate(entries):
-            if e.kernel_line is None or want is None:
-                continue
-            _indent, el = self.cfg.kernel_elements(e)
-            if len(el) >= 2 and self._rootspec_strip(el[1][0]) == want:
-                found.append(i)
-        return found
+    def set_env(self, name: str, value: str) -> None:
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]  # unquote()
+        target = Path(resolve_in_host(self.host, str(self.env_path)))
+        env = read_grubenv(target)
+        env[name] = value
+        write_grubenv(target, env)
 
     def display_entry(self, i: int) -> None:
+        """displayEntry()."""
         e = self.cfg.entries[i]
         w = self.out.write
         w(f"index={i}\n")
-        if e.kernel_line is None:
+        line = e.line(LT_ANY_KERNEL)
+        if line is None:
             w("non linux entry\n")
             return
-        _indent, el = self.cfg.kernel_elements(e)
-        path = el[1][0]
-        w(f"kernel={path}\n" if path.startswith(PREFIX) else f"kernel={PREFIX}{path}\n")
-        root = None
-        if len(el) >= 3:
+        path = line.item(1) if len(line.elements) > 1 else ""
+        w(f"kernel={path}\n" if path.startswith(self.prefix) else f"kernel={self.prefix}{path}\n")
+        root: Optional[str] = None
+        if len(line.elements) >= 3:
             parts = []
-            for item, ws in el[2:]:
-                if item.startswith("root="):
-                    root = item[5:]
+            for j in range(2, len(line.elements)):
+                if line.item(j).startswith("root="):
+                    root = line.item(j)[5:]
                 else:
-                    parts.append(item + ws)
+                    parts.append(line.item(j) + line.ind(j))
             w('args="' + "".join(parts) + '"\n')
         if root is not None:
-            if root.endswith('"'):
-                root = root[:-1]
-            w(f"root={root}\n")
-        if e.initrd_line is not None:
-            _i, iel = bootloader.split_elements(self.cfg.lines[e.initrd_line])
-            if len(iel) >= 2:
-                first = iel[1][0]
-                s = "initrd=" if first.startswith(PREFIX) else f"initrd={PREFIX}"
-                w(s + "".join(item + ws for item, ws in iel[1:]) + "\n")
-        w(f"title={e.title}\n")
+            w(f"root={root[:-1] if root.endswith(chr(34)) else root}\n")
+        initrd = e.line(LT_ANY_INITRD)
+        if initrd is not None and len(initrd.elements) >= 2:
+            first = initrd.item(1)
+            w("initrd=" if first.startswith(self.prefix) else f"initrd={self.prefix}")
+            w("".join(initrd.item(j) + initrd.ind(j) for j in range(1, len(initrd.elements))) + "\n")
+        menu = e.line(LT_MENUENTRY)
+        title = grub2_extract_title(menu) if menu is not None else None
+        if title is not None:
+            w(f"title={title}\n")
 
-    def update(self, image: str, add: Optional[str], remove: Optional[str]) -> int:
-        try:
-            new_args = shlex.split(add) if add else []
-            old_args = shlex.split(remove) if remove else []
-        except ValueError:
-            self.err.write(f"grubby: error separating arguments '{add if add else remove}'\n")
+    def display_info(self, kernel: str) -> int:
+        """displayInfo()."""
+        i = self.cfg.find_by_path(kernel, self.prefix, 0)
+        if i is None:
+            self.err.write("grubby: kernel not found\n")
             return 1
-        for i in self.find(image):
-            e = self.cfg.entries[i]
-            if e.kernel_line is None:
-                continue
-            indent, el = self.cfg.kernel_elements(e)
-            used = [False] * len(el)
-            for arg in new_args:
-                j = 2
-                while j < len(el):
-                    if not used[j] and _key(el[j][0]) == _key(arg):
-                        used[j] = True
-                        break
-                    j += 1
-                if j < len(el):
-                    el[j][0] = arg
-                else:
-                    # insertElement at the end: the end-of-line whitespace moves forward
-                    if el[-1][1] == "":
-                        el[-1][1] = " "
-                        el.append([arg, ""])
-                    else:
-                        el.append([arg, " "])
-                    used.append(True)
-            for arg in old_args:
-                for j in range(2, len(el)):
-                    if _key(el[j][0]) == _key(arg):
-                        if j > 1:
-                            el[j - 1][1] = el[j][1]
-                        del el[j]
-                        break
-            self.cfg.set_kernel_elements(e, indent, el)
+        seen = 0
+        while i is not None and seen <= len(self.cfg.entries):  # "0,0" loops forever in grubby
+            self.display_entry(i)
+            i = self.cfg.find_by_path(kernel, self.prefix, i + 1)
+            seen += 1
         return 0
 
-    def write(self) -> None:
-        self.cfg.save()
-        # writeDefault: grub2-editenv set saved_entry=<title of the default entry>
-        if self.cfg.default_mode() == "saved" and 0 <= self.default_image < len(self.cfg.entries):
-            self.env["saved_entry"] = self.cfg.entries[self.default_image].title
-            write_grubenv(self.env_path, self.env)
+    def set_default(self, path: Optional[str], index: int) -> None:
+        """setDefaultImage() when no kernel is added (--set-index is 0)."""
+        cfg = self.cfg
+        if index >= 0:
+            if index == 0:
+                cfg.default_image = 0
+                return
+            # the index is checked against the config as it will be after adding an entry at
+            # --set-index (0): grubby verifies index - 1 when nothing was added
+            cfg.default_image = index if 0 <= index - 1 < len(cfg.entries) else NO_DEFAULT_ENTRY
+            return
+        lookup = 0
+        if path is not None:
+            found = cfg.find_by_path(path, self.prefix, 0)
+            if found is None:
+                cfg.default_image = NO_DEFAULT_ENTRY
+                return
+            cfg.default_image = lookup = found
+        elif cfg.default_image < 0:
+            if cfg.default_image in (DEFAULT_SAVED, DEFAULT_SAVED_GRUB2) and cfg.default_is_saved:
+                saved = self.get_env("saved_entry")
+                if saved is not None:
+                    if saved.isdigit() and saved.isascii():
+                        lookup = int(saved)
+                    else:
+                        t = cfg.find_by_title(saved, 0)
+                        lookup = t if t is not None else 0  # a dangling title leaves index 0
+                    cfg.default_image = lookup
+        else:
+            lookup = cfg.default_image
+        if not 0 <= lookup < len(cfg.entries):
+            t = self.find_template()
+            cfg.default_image = NO_DEFAULT_ENTRY if t is None else t
 
-    def suitable(self, i: int, bad_ok: bool) -> bool:
-        e = self.cfg.entries[i]
-        if e.kernel_line is None:
+    def find_template(self) -> Optional[int]:
+        """findTemplate(), with suitableImage() reduced to "the kernel file exists and root= is set".
+
+        The real one also resolves root= with blkid and compares UUIDs with the mounted /; the
+        recorded cases do not reach this (see docs/grubby-c-conformance.md)."""
+        cfg = self.cfg
+        if cfg.default_is_saved:
+            saved = self.get_env("saved_entry")
+            if saved is not None:
+                i = (int(saved) if saved.isdigit() and saved.isascii() else cfg.find_by_title(saved, 0))
+                if i is not None and i < len(cfg.entries) and self.suitable(i):
+                    return i
+        elif 0 <= cfg.default_image < len(cfg.entries) and self.suitable(cfg.default_image):
+            return cfg.default_image
+        for i in range(len(cfg.entries)):
+            if self.suitable(i):
+                return i
+        self.err.write("grubby fatal error: unable to find a suitable template\n")
+        return None
+
+    def suitable(self, i: int) -> bool:
+        line = self.cfg.entries[i].line(LT_ANY_KERNEL)
+        if line is None or len(line.elements) < 2:
             return False
-        if bad_ok:
-            return True
-        _indent, el = self.cfg.kernel_elements(e)
-        if len(el) < 2:
+        path = line.item(1)[len(_rootspec(line.item(1))):]
+        if not self.host.path(self.prefix + "/" + path.lstrip("/")).exists():
             return False
-        return self.host.path(PREFIX + "/" + self._rootspec_strip(el[1][0]).lstrip("/")).exists()
+        return any(line.item(j).lower().startswith("root=") for j in range(2, len(line.elements)))
+
+    def update(self, image: str, add: Optional[str], remove: Optional[str]) -> int:
+        """updateActualImage()."""
+        new_args: List[str] = []
+        old_args: List[str] = []
+        if add is not None:
+            split = popt_split(add)
+            if split is None:
+                self.err.write(f"grubby: error separating arguments '{add}'\n")
+                return 1
+            new_args = split
+        if remove is not None:
+            split = popt_split(remove)
+            if split is None:
+                self.err.write(f"grubby: error separating arguments '{remove}'\n")
+                return 1
+            old_args = split
+        index = 0
+        i = self.cfg.find_by_path(image, self.prefix, index)
+        guard = 0
+        while i is not None and guard <= len(self.cfg.entries):
+            guard += 1
+            line = self.cfg.entries[i].line(LT_KERNEL | LT_MBMODULE | LT_KERNEL_EFI | LT_KERNEL_16)
+            if line is not None:
+                self._edit(line, new_args, old_args)
+            i = self.cfg.find_by_path(image, self.prefix, i + 1)
+        return 0
+
+    @staticmethod
+    def _edit(line: CLine, new_args: List[str], old_args: List[str]) -> None:
+        first = 2
+        used = [False] * len(line.elements)
+        for arg in new_args:
+            j = first
+            while j < len(line.elements):
+                if not used[j] and _arg_name(line.item(j)) == _arg_name(arg):
+                    used[j] = True
+                    break
+                j += 1
+            if j < len(line.elements):
+                line.elements[j][0] = arg  # in place, keeping its position and blanks
+            else:
+                _insert_element(line, arg, j)
+                used.insert(j, True)
+        for arg in old_args:
+            for j in range(first, len(line.elements)):
+                if _arg_name(line.item(j)) == _arg_name(arg) and ("=" not in arg
+                                                                  or _arg_value_match(line.item(j), arg)):
+                    _remove_element(line, j)
+                    break
+
+    def write(self) -> None:
+        """writeConfig(): the whole file, written to "<target>-" and renamed over the target of a symlink."""
+        out: List[str] = []
+        self.cfg.write(out)
+        write_atomic(Path(resolve_in_host(self.host, str(self.config_path))), "".join(out))
+        cfg = self.cfg
+        # writeDefault(): grub2-editenv set saved_entry=<title of the default entry>
+        if cfg.default_is_saved and not (cfg.default_image == 0 and cfg.no_default) \
+                and 0 <= cfg.default_image < len(cfg.entries):
+            e = cfg.entries[cfg.default_image]
+            line = e.line(LT_MENUENTRY) or e.line(LT_TITLE)
+            if line is not None:
+                self.set_env("saved_entry", line.item(1))
 
 
 def resolve_in_host(host: Host, path: str) -> str:
-    """Follow symlinks (as grubby's writeConfig does) without ever leaving the host tree."""
+    """Follow symlinks (as grubby's writeConfig and grub2-editenv do) without ever leaving the host tree."""
     p = Path(path)
     for _ in range(10):
         if not p.is_symlink():
@@ -481,6 +1039,7 @@ def resolve_in_host(host: Host, path: str) -> str:
 
 
 def c_main(host: Host, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
+    """main() of grubby.c, for the grub2 configuration type."""
     opts, rest = parse(argv, C_WITH_ARG, C_FLAGS)
     o: Dict[str, str] = {}
     for k, v in opts:
@@ -497,69 +1056,81 @@ def c_main(host: Host, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     if rest:
         err.write(f"grubby: unexpected argument {rest[0]}\n")
         return 1
+    default_index = -1
+    if "set-default-index" in o:
+        try:
+            default_index = int(o["set-default-index"], 10)
+        except ValueError:
+            err.write(f"grubby: bad argument --set-default-index={o['set-default-index']}: invalid numeric value\n")
+            return 1
+    if "set-default" in o and default_index >= 0:
+        err.write("grubby: --set-default and --set-default-index may not be used together\n")
+        return 1
     actions = ("remove-kernel", "add-kernel", "default-kernel", "set-default", "info", "bootloader-probe",
-               "update-kernel", "remove-multiboot", "default-index", "default-title", "set-default-index")
-    if not any(a in o for a in actions):
+               "update-kernel", "remove-multiboot", "default-index", "default-title")
+    if not any(a in o for a in actions) and default_index == -1:
         err.write("grubby: no action specified\n")
         return 1
+    if "add-kernel" not in o and ("copy-default" in o or ("initrd" in o and "update-kernel" not in o)
+                                  or "make-default" in o or "extra-initrd" in o):
+        err.write("grubby: kernel path expected\n")
+        return 1
+    prefix = o.get("boot-filesystem", PREFIX)  # findBootPrefix(): /boot is a separate mount
+    if prefix.endswith("/"):
+        prefix = prefix[:-1]
     config = o.get("config-file")
     if config is None:
+        # grub2FindConfig(): the first of these that can be read (access() follows the symlink)
         for cand in ("/etc/grub2-efi.cfg", "/etc/grub2.cfg"):
-            if host.exists(cand) and os.path.exists(host.path(cand)):
+            if os.path.exists(resolve_in_host(host, str(host.path(cand)))):
                 config = str(host.path(cand))
                 break
     if config is None:
         out.write("Could not find bootloader configuration file.\n")
         return 1
-    if not os.path.exists(config):
+    if not os.path.exists(resolve_in_host(host, config)):
         err.write(f"error opening {config} for read: No such file or directory\n")
         return 1
-    g = CGrubby(host, resolve_in_host(host, config), o.get("env"), out, err)
-    bad_ok = "bad-image-okay" in o
-    d = g.default_image
-    if "default-kernel" in o or "default-title" in o or "default-index" in o:
-        if d == -1:
+    if "add-kernel" in o or "remove-kernel" in o or ("initrd" in o and "update-kernel" in o):
+        err.write("grubby (rtkdump-simhost): --add-kernel/--remove-kernel/--initrd are not simulated\n")
+        return 1
+    g = CGrubby(host, resolve_in_host(host, config), o.get("env"), prefix, out, err)
+    cfg = g.cfg
+    shows_default = "default-kernel" in o or "default-title" in o or "default-index" in o
+    if shows_default:
+        d = cfg.default_image
+        if d == NO_DEFAULT_ENTRY:
             return 0
-        if d == -3:
+        if d == DEFAULT_SAVED_GRUB2 and cfg.default_is_saved:
             d = 0
-        if "default-index" in o:
-            out.write(f"{d}\n")
-            return 0
-        if d >= len(g.cfg.entries):
-            return 0
         if "default-kernel" in o:
-            if not g.suitable(d, bad_ok):
+            # patch 0080: the default is printed even when suitableImage() says no (missing file)
+            if not 0 <= d < len(cfg.entries):
                 return 0
-            _indent, el = g.cfg.kernel_elements(g.cfg.entries[d])
-            out.write(PREFIX + g._rootspec_strip(el[1][0]) + "\n")
+            line = cfg.entries[d].line(LT_ANY_KERNEL)
+            if line is None:
+                return 0
+            out.write(prefix + line.item(1)[len(_rootspec(line.item(1))):] + "\n")
+        elif "default-title" in o:
+            if not 0 <= d < len(cfg.entries):
+                return 0
+            menu = cfg.entries[d].line(LT_MENUENTRY)
+            title = grub2_extract_title(menu) if menu is not None else None
+            if title is not None:
+                out.write(title + "\n")
         else:
-            out.write(g.cfg.entries[d].title + "\n")
+            out.write(f"{d}\n")
         return 0
     if "info" in o:
-        found = g.find(o["info"])
-        if not found:
-            err.write("grubby: kernel not found\n")
-            return 1
-        for i in found:
-            g.display_entry(i)
-        return 0
-    if "add-kernel" in o or "remove-kernel" in o:
-        err.write("grubby (rtkdump-simhost): --add-kernel/--remove-kernel are not simulated\n")
-        return 1
-    if "set-default" in o:
-        found = g.find(o["set-default"])
-        g.default_image = found[0] if found else -1
-    elif "set-default-index" in o:
-        try:
-            idx = int(o["set-default-index"])
-        except ValueError:
-            err.write("grubby: bad argument --set-default-index: invalid numeric value\n")
-            return 1
-        g.default_image = idx if idx < len(g.cfg.entries) else -1
+        return g.display_info(o["info"])
+    g.set_default(o.get("set-default"), default_index)
     if "update-kernel" in o and ("args" in o or "remove-args" in o):
         rc = g.update(o["update-kernel"], o.get("args"), o.get("remove-args"))
         if rc:
             return rc
+    if not cfg.entries:
+        err.write("grubby: doing this would leave no kernel entries. Not writing out new config.\n")
+        return 1
     g.write()
     return 0
 
