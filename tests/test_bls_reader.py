@@ -146,9 +146,36 @@ def test_rpmvercmp_known_answers() -> None:
         assert bls.rpmvercmp(b, a) == -want, (b, a)
 
 
+def test_rpm_sort_matches_the_recorded_real_rpm_sort() -> None:
+    rec = json.loads((CASES_DIR / "sort" / "rpm-sort.json").read_text())
+    assert bls.rpm_sort(rec["input"]) == rec["output"]
+
+
 def test_entry_order_rpm_sort_puts_debug_names_first() -> None:
     # rpm-sort splits at the last two '-': "...+rt-debug" gets name "<mid>-5.14.0" > "<mid>"
     mid = "m"
     names = [f"{mid}-5.14.0-427.20.1.el9_4.x86_64+rt", f"{mid}-5.14.0-427.20.1.el9_4.x86_64+rt-debug", f"{mid}-0-rescue"]
     assert bls.bls_entry_order(names, bls.GRUBBY_BLS_RPM_SORT)[0].endswith("+rt-debug")
     assert bls.bls_entry_order(names, bls.GRUBBY_BLS_SORT_V)[-1] == f"{mid}-0-rescue"
+
+
+GRUBBY_GIT = Path("/work/.mirror/fedora-riscv+grubby/repo")
+
+
+@pytest.mark.skipif(not GRUBBY_GIT.is_dir(), reason="needs the rpms/grubby mirror (github:fedora-riscv/grubby)")
+def test_flavor_of_script_recognises_the_recorded_revisions() -> None:
+    def script(rev: str) -> str:
+        return subprocess.run(["git", f"--git-dir={GRUBBY_GIT}", "show", f"{rev}:grubby-bls"],
+                              capture_output=True, text=True, check=True).stdout
+
+    for rev, flavor in bls.FLAVORS.items():
+        assert bls.flavor_of_script(script(rev)) is flavor
+    assert bls.flavor_of_script(script("77a8c0b")) is bls.GRUBBY_BLS_EXPAND_ALL_VARS  # same read path
+    assert bls.flavor_of_script(script("9baffd0")) is None  # rpm-sort errors not yet silenced: unknown
+    patched = script("68f872a").replace("sort -Vr", "sort -V -r")
+    assert bls.flavor_of_script(patched) is None
+
+
+def test_flavor_of_script_rejects_other_text() -> None:
+    assert bls.flavor_of_script("#!/bin/bash\necho hi\n") is None
+    assert bls.flavor_of_script("") is None

@@ -69,6 +69,7 @@ __all__ = [
     "bls_default_index",
     "bls_entry_order",
     "filevercmp",
+    "flavor_of_script",
     "render_default_index",
     "render_default_kernel",
     "render_info_all",
@@ -683,7 +684,10 @@ def bls_boot_entries(
     ``entry_files``: every file in /boot/loader/entries, base name -> text (the
     ones grubby ignores are ignored here); ``grubenv_text``: /boot/grub2/grubenv,
     None when it does not exist; ``boot_is_separate_mount``: what
-    ``mountpoint -q /boot`` says.  Raises ParseError where the grubby parsers would.
+    ``mountpoint -q /boot`` says; ``flavor``: from :func:`flavor_of_script` on the
+    host's grubby-bls (the entry order and ``$var`` expansion differ between
+    revisions).  grub2 hosts only: on s390x grubby-bls reads zipl.conf instead.
+    Raises ParseError where the grubby parsers would.
     """
     info = render_info_all(entry_files, grubenv_text, boot_is_separate_mount, flavor)
     default = render_default_kernel(entry_files, grubenv_text, boot_is_separate_mount, flavor)
@@ -702,3 +706,61 @@ def bls_default_index(
     """What parsing ``grubby --default-index`` gives (None: saved_entry names no entry)."""
     return boot.parse_grubby_default_index(render_default_index(entry_files, grubenv_text, flavor))
 
+
+
+# --- which grubby-bls is installed ---------------------------------------------
+# The functions and top-level lines that make up the --info/--default-* path.
+_READ_PATH_FUNCS = (
+    "get_bls_value", "get_bls_values", "get_default_index", "display_default_value",
+    "param_to_indexes", "get_prefix", "expand_var", "get_bls_args", "display_info_values",
+)
+
+
+def _read_path(script_text: str) -> Optional[str]:
+    lines = script_text.split("\n")
+    parts: List[str] = []
+    for func in _READ_PATH_FUNCS:
+        start = next((k for k, line in enumerate(lines) if re.match(rf"{func}\s*\(\)\s*(\{{)?\s*$", line)), None)
+        if start is None:
+            return None
+        end = next((k for k in range(start + 1, len(lines)) if lines[k] == "}"), None)
+        if end is None:
+            return None
+        parts.append("\n".join(lines[start:end + 1]))
+    try:  # the top level from reading the entries to printing them
+        first = lines.index("get_bls_values")
+        last = lines.index('    display_info_values "${display_info}"', first)
+    except ValueError:
+        return None
+    parts.append("\n".join(lines[first:last + 2]))
+    return "\n".join(parts)
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# sha256 of _read_path() of the grubby-bls revisions proven on the corpus
+# (tests/fixtures/bls/).  Fedora rpms/grubby history: 77a8c0b..5d39638
+# (2019-11 .. 2021-04) share the first, 2b59d13..2f62077 (2021-06 .. 2022-10)
+# the second, 68f872a and d696710 the third.
+_KNOWN_READ_PATHS = {
+    "1dd4c3ddd23e4b3fa7d7ebd3ab3ec3add4e82dd6f304c2459a46dfe58a49d0b3": GRUBBY_BLS_EXPAND_ALL_VARS,
+    "0a0f20b915ca696d2215f5b121ef23c10feafd91bfbd00420d00260f6f6fd5f7": GRUBBY_BLS_RPM_SORT,
+    "8f1cc10c0c18a951952023b9e1d41b0bde6264e03e08aa3d8de4e56dad069ac8": GRUBBY_BLS_SORT_V,
+}
+
+
+def flavor_of_script(script_text: str) -> Optional[GrubbyBls]:
+    """The flavor whose --info/--default-* code the installed grubby-bls has, or None (then run grubby).
+
+    ``script_text``: /usr/libexec/grubby/grubby-bls (RHEL 8/9) or /usr/sbin/grubby
+    when that is the script itself.  Only a read path identical to a recorded
+    revision's counts; anything else (an unknown RHEL patch) gives None.
+    """
+    path = _read_path(script_text)
+    if path is None:
+        return None
+    return _KNOWN_READ_PATHS.get(_digest(path))
