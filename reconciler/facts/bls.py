@@ -52,6 +52,8 @@ where ``sort``/the glob fall back to collation).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence, Tuple
@@ -209,8 +211,6 @@ def _sort_v_key_cmp(a: str, b: str) -> int:
 
 def sort_v(lines: Sequence[str], reverse: bool = False) -> List[str]:
     """What ``LC_ALL=C sort -V`` (``-Vr`` with reverse) prints for these lines."""
-    import functools
-
     out = sorted(lines, key=functools.cmp_to_key(_sort_v_key_cmp))
     # -r reverses the key comparison and the last resort alike: the exact reverse
     return out[::-1] if reverse else out
@@ -304,8 +304,6 @@ def _rpmnvrcmp(a: str, b: str) -> int:
 
 def rpm_sort(lines: Sequence[str]) -> List[str]:
     """What grubby's ``rpm-sort -c rpmnvrcmp`` prints (ascending; glibc's merge sort is stable)."""
-    import functools
-
     return sorted((line for line in lines if line), key=functools.cmp_to_key(_rpmnvrcmp))
 
 
@@ -629,9 +627,13 @@ def render_info_all(
     flavor: GrubbyBls = GRUBBY_BLS_RPM_SORT,
 ) -> str:
     """stdout of ``grubby --info=ALL`` (display_info_values, l. 247-284)."""
-    prefix = _prefix(boot_is_separate_mount)
+    return _info_all(_entries(entry_files, flavor), grubenv_text, boot_is_separate_mount, flavor)
+
+
+def _info_all(entries: Sequence[_Entry], grubenv_text: Optional[str], separate: bool, flavor: GrubbyBls) -> str:
+    prefix = _prefix(separate)
     out: List[str] = []
-    for i, e in enumerate(_entries(entry_files, flavor)):
+    for i, e in enumerate(entries):
         args = _bls_args(e.options, grubenv_text, flavor)
         root = ""
         for opt in _words(args):
@@ -666,11 +668,14 @@ def render_default_kernel(
     flavor: GrubbyBls = GRUBBY_BLS_RPM_SORT,
 ) -> str:
     """stdout of ``grubby --default-kernel`` (display_default_value, l. 141-158)."""
-    entries = _entries(entry_files, flavor)
+    return _default_kernel(_entries(entry_files, flavor), grubenv_text, boot_is_separate_mount)
+
+
+def _default_kernel(entries: Sequence[_Entry], grubenv_text: Optional[str], separate: bool) -> str:
     index = _default_index(entries, grubenv_text)
     position = int(index) if index else 0  # ${bls_linux[$default_index]}: an empty subscript is 0
     linux = entries[position].linux if position < len(entries) else ""
-    return f"{_prefix(boot_is_separate_mount)}{linux}\n"
+    return f"{_prefix(separate)}{linux}\n"
 
 
 def bls_boot_entries(
@@ -689,8 +694,9 @@ def bls_boot_entries(
     revisions).  grub2 hosts only: on s390x grubby-bls reads zipl.conf instead.
     Raises ParseError where the grubby parsers would.
     """
-    info = render_info_all(entry_files, grubenv_text, boot_is_separate_mount, flavor)
-    default = render_default_kernel(entry_files, grubenv_text, boot_is_separate_mount, flavor)
+    entries = _entries(entry_files, flavor)
+    info = _info_all(entries, grubenv_text, boot_is_separate_mount, flavor)
+    default = _default_kernel(entries, grubenv_text, boot_is_separate_mount)
     return BootLoader(
         style="bls",
         entries=boot.parse_grubby_info(info),
@@ -737,8 +743,6 @@ def _read_path(script_text: str) -> Optional[str]:
 
 
 def _digest(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode()).hexdigest()
 
 
