@@ -126,7 +126,8 @@ class Profile:
     strips_quotes: bool  # one pair of "" stripped (kdump-utils 1.0.59+, 1a73387)
     leading_blank_error: bool  # cb3d1c1 .. 08276e9
     duplicate_check: bool  # 08276e9
-    file_check_needs_initrd: bool  # kdump_pre/post/extra_bins checked only via is_system_modified
+    # check_fs_modified runs even when check_files_modified found kdump.conf changed (7418611)
+    fs_check_after_change: bool
     makedumpfile_short: str
     unverified: FrozenSet[str] = frozenset()  # directives upstream accepts, downstream not read
 
@@ -151,7 +152,7 @@ PROFILES: Dict[str, Profile] = {
         strips_quotes=False,
         leading_blank_error=True,
         duplicate_check=False,
-        file_check_needs_initrd=False,
+        fs_check_after_change=False,
         makedumpfile_short=_MDF_SHORT_16,
     ),
     "8.10": _p(
@@ -169,7 +170,7 @@ PROFILES: Dict[str, Profile] = {
         strips_quotes=False,
         leading_blank_error=False,
         duplicate_check=True,
-        file_check_needs_initrd=True,
+        fs_check_after_change=False,
         makedumpfile_short=_MDF_SHORT_17,
         # RHEL 8 keeps crashkernel=auto and its downstream kdumpctl was not read;
         # linux-system-roles writes auto_reset_crashkernel only on EL >= 9.
@@ -190,7 +191,7 @@ PROFILES: Dict[str, Profile] = {
         strips_quotes=False,
         leading_blank_error=False,
         duplicate_check=True,
-        file_check_needs_initrd=False,
+        fs_check_after_change=False,
         makedumpfile_short=_MDF_SHORT_17,
     ),
     "9.2": _p(
@@ -208,7 +209,7 @@ PROFILES: Dict[str, Profile] = {
         strips_quotes=False,
         leading_blank_error=False,
         duplicate_check=True,
-        file_check_needs_initrd=True,
+        fs_check_after_change=False,
         makedumpfile_short=_MDF_SHORT_17,
     ),
     "9.4": _p(
@@ -226,7 +227,7 @@ PROFILES: Dict[str, Profile] = {
         strips_quotes=False,
         leading_blank_error=False,
         duplicate_check=True,
-        file_check_needs_initrd=True,
+        fs_check_after_change=True,
         makedumpfile_short=_MDF_SHORT_17,
     ),
     "10.0": _p(
@@ -244,7 +245,7 @@ PROFILES: Dict[str, Profile] = {
         strips_quotes=False,
         leading_blank_error=False,
         duplicate_check=True,
-        file_check_needs_initrd=True,
+        fs_check_after_change=True,
         makedumpfile_short=_MDF_SHORT_17,
     ),
     "10.1": _p(
@@ -262,7 +263,7 @@ PROFILES: Dict[str, Profile] = {
         strips_quotes=False,
         leading_blank_error=False,
         duplicate_check=True,
-        file_check_needs_initrd=True,
+        fs_check_after_change=True,
         makedumpfile_short=_MDF_SHORT_17,
     ),
 }
@@ -376,6 +377,7 @@ class HostView:
     module_exists: Optional[Pred] = None
     ssh_hostname: Optional[Callable[[str], str]] = None
     initrd_exists: bool = True  # kdump initramfs already built (every start after the first)
+    conf_changed: bool = True  # kdump.conf newer than that initramfs (rtkdump just wrote it)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, object]) -> HostView:
@@ -385,7 +387,7 @@ class HostView:
         ``dirs`` [abs paths], ``block_devices`` [..], ``unreadable`` [..],
         ``device_fstype`` {dev: fstype}, ``mounted`` {target: mountpoint},
         ``fstab`` {target: [mountpoint, fstype, noauto]}, ``modules`` [..],
-        ``ssh_config`` {host: HostName}, ``initrd_exists`` bool.
+        ``ssh_config`` {host: HostName}, ``initrd_exists`` and ``conf_changed`` bools.
         Missing keys are unknown, except that a given ``files``/``dirs``/... list
         is the complete truth.
         """
@@ -422,6 +424,7 @@ class HostView:
             module_exists=(lambda m: m in modules) if "modules" in d else None,
             ssh_hostname=ssh_host,
             initrd_exists=bool(d.get("initrd_exists", True)),
+            conf_changed=bool(d.get("conf_changed", True)),
         )
 
 
@@ -691,6 +694,10 @@ def _check_rtkdump_text(lines: Sequence[str], prof: Profile, out: _Out) -> None:
 _EL7_CUT_FIELD2 = frozenset(
     {"path", "kdump_post", "kdump_pre", "core_collector", "extra_bins", "fence_kdump_nodes"}
 )
+_SSH_CASE_WARNING = (
+    "rtkdump: upper-case ssh host: accepted here, refused by kdumpctl of RHEL 8.10 and 9.2+ "
+    "(`ssh -G` lower-cases it); write it in lower case"
+)
 _EL7_TARGET_LINE = re.compile(r"^(?:raw|ssh[ \t]|nfs|ext[234]|xfs|btrfs|minix|dracut_args .*--mount)")
 
 
@@ -767,6 +774,9 @@ def _check_el7(
             out.add(
                 e.lineno, e.opt, "error", f"Invalid kdump config option {e.opt}", "unknown-option", "kdumpctl"
             )
+    for e in entries:
+        if e.opt == "ssh" and "@" in e.val and e.val.split("@", 1)[1] != e.val.split("@", 1)[1].lower():
+            out.add(e.lineno, "ssh", "warning", _SSH_CASE_WARNING, "ssh-case-portability", "rtkdump")
     # check_default_config: awk '$1 ~ /^default$/ {print $2;}' -> one word per line.
     defaults = [
         (n, (raw.split() + ["", ""])[1]) for n, raw in enumerate(lines, 1) if raw.split()[:1] == ["default"]
@@ -830,8 +840,8 @@ def _check_el7(
     elif values["force_no_rebuild"] == "1":
         _no_rebuild_warning(nr, out)
         return
-    # check_system_modified -> check_files_modified (runs on every start on RHEL 7).
-    if host is not None:
+    # check_system_modified -> check_files_modified (only when a kdump initramfs exists).
+    if host is not None and host.initrd_exists:
         bins: List[Tuple[int, str, str]] = []
         for n, raw in enumerate(lines, 1):
             for opt, allw in (("kdump_post", False), ("kdump_pre", False), ("extra_bins", True)):
@@ -1103,15 +1113,7 @@ def _check_modern(
                     detail="compared with the hostname line of `ssh -G`, which OpenSSH lower-cases",
                 )
         elif dest.split("@", 1)[1] != dest.split("@", 1)[1].lower():
-            out.add(
-                target.lineno,
-                "ssh",
-                "warning",
-                "rtkdump: upper-case ssh host: accepted here, refused by kdumpctl of RHEL 8.10 and 9.2+ "
-                "(`ssh -G` lower-cases it); write it in lower case",
-                "ssh-case-portability",
-                "rtkdump",
-            )
+            out.add(target.lineno, "ssh", "warning", _SSH_CASE_WARNING, "ssh-case-portability", "rtkdump")
     if not new and host is not None and host.is_file is not None:
         sk = opt_set.get("sshkey")
         if sk is not None and not host.is_file(values["sshkey"]):
@@ -1172,9 +1174,9 @@ def _check_modern(
     elif rebuild["force_no_rebuild"] == "1":
         _no_rebuild_warning(opt_set.get("force_no_rebuild"), out)
         return
-    # check_files_modified: only when an initramfs exists (is_system_modified) on 9.2+;
-    # 9.0's check_rebuild calls check_system_modified on every start.
-    if host is not None and (host.initrd_exists or not prof.file_check_needs_initrd):
+    # check_files_modified runs from check_system_modified / is_system_modified, which
+    # return "rebuild" at once when there is no kdump initramfs yet.
+    if host is not None and host.initrd_exists:
         bins = []
         for opt in ("kdump_post", "kdump_pre", "extra_bins"):
             if opt in opt_set:
@@ -1199,7 +1201,8 @@ def _save_path(entries: Sequence[_Entry], lines: Sequence[str], prof: Profile) -
     if prof.generation == "el7":
         # SAVE_PATH=$(grep ^path $conf_file | cut -d' ' -f2); echo $SAVE_PATH | tr -s /
         vals = [raw.split(" ")[1] if " " in raw else raw for raw in lines if raw.startswith("path")]
-        path = " ".join(v for v in vals if v) or DEFAULT_PATH
+        # the unquoted `echo $SAVE_PATH` collapses blanks (and joins several path lines)
+        path = " ".join(" ".join(vals).split()) or DEFAULT_PATH
     else:
         path = next((e.val for e in reversed(entries) if e.opt == "path" and e.val), "") or DEFAULT_PATH
     return re.sub(r"/+", "/", path)
@@ -1241,17 +1244,47 @@ def _mkdumprd(
             user_target = True
         elif e.opt == "core_collector" and e.val:
             _verify_core_collector(e, prof, ssh_target, raw_target, out)
-    if not user_target and host is not None and host.is_dir is not None and not host.is_dir(save_path):
+    # RHEL 7's `[ ! -d $_path ]` is unquoted: a path with a blank makes test(1) fail with a
+    # syntax error, which `if` takes as "exists" -- nothing is reported.
+    checkable = not (el7 and " " in save_path)
+    if (
+        not user_target
+        and checkable
+        and host is not None
+        and host.is_dir is not None
+        and not host.is_dir(save_path)
+    ):
         pe = next((e for e in reversed(entries) if e.opt == "path"), None)
-        out.add(
-            pe.lineno if pe else None,
-            "path",
-            "error",
-            f"Dump path {save_path} does not exist.",
-            "path-missing",
-            "mkdumprd",
-            True,
-        )
+        lineno = pe.lineno if pe else None
+        mkdumprd_says = f"Dump path {save_path} does not exist."
+        # With an initramfs, check_system_modified looks at the dump file system before
+        # mkdumprd runs -- unless check_files_modified already saw a change (RHEL 7 .. 9.2
+        # return at once then; 9.4+ go on since 7418611).
+        if host.initrd_exists and (prof.fs_check_after_change or not host.conf_changed):
+            if el7:
+                out.add(
+                    lineno,
+                    "path",
+                    "error",
+                    f"Dump path {save_path} does not exist",
+                    "path-missing",
+                    "kdumpctl",
+                    True,
+                    detail="check_dump_fs_modified (df finds nothing)",
+                )
+            else:
+                out.add(
+                    lineno,
+                    "path",
+                    "error",
+                    "Dump target is invalid",
+                    "path-missing",
+                    "kdumpctl",
+                    True,
+                    detail=f"check_fs_modified; a rebuild would fail with '{mkdumprd_says}'",
+                )
+        else:
+            out.add(lineno, "path", "error", mkdumprd_says, "path-missing", "mkdumprd", True)
 
 
 def _fs_target(e: _Entry, save_path: str, prof: Profile, host: Optional[HostView], out: _Out) -> None:
