@@ -22,6 +22,7 @@ problem, in file order, so one run shows everything to fix.
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import re
 from dataclasses import dataclass
@@ -403,7 +404,7 @@ class HostView:
 
         def ssh_host(dest: str) -> str:
             host = dest.rsplit("@", 1)[-1]
-            return ssh_cfg.get(host, host).lower()
+            return _default_ssh_hostname(ssh_cfg.get(host, host))
 
         def fstab(t: str) -> Optional[Tuple[str, str, bool]]:
             row = fstab_d.get(t)
@@ -433,8 +434,19 @@ def _norm(path: str) -> str:
 
 
 def _default_ssh_hostname(dest: str) -> str:
-    # OpenSSH lower-cases the destination host before printing `hostname` (ssh.c main()).
-    return dest.rsplit("@", 1)[-1].lower()
+    """The ``hostname`` line of ``ssh -G dest`` when no ssh_config HostName applies.
+
+    OpenSSH ssh.c main(): ``if (!is_addr(host)) lowercase(host); else`` the address
+    is rewritten to its canonical form (so ``2001:DB8:0::1`` becomes ``2001:db8::1``).
+    """
+    host = dest.rsplit("@", 1)[-1]
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        return host.lower()
+    mapped = getattr(addr, "ipv4_mapped", None)
+    # inet_ntop writes a v4-mapped address with a dotted quad, Python does not
+    return f"::ffff:{mapped}" if mapped is not None else addr.compressed
 
 
 # --- reading ---------------------------------------------------------------------
@@ -695,8 +707,8 @@ _EL7_CUT_FIELD2 = frozenset(
     {"path", "kdump_post", "kdump_pre", "core_collector", "extra_bins", "fence_kdump_nodes"}
 )
 _SSH_CASE_WARNING = (
-    "rtkdump: upper-case ssh host: accepted here, refused by kdumpctl of RHEL 8.10 and 9.2+ "
-    "(`ssh -G` lower-cases it); write it in lower case"
+    "rtkdump: ssh host not as `ssh -G` prints it (upper case, or an address not in canonical form): "
+    "accepted here, refused by kdumpctl of RHEL 8.10 and 9.2+; write it in lower case / canonical form"
 )
 _EL7_TARGET_LINE = re.compile(r"^(?:raw|ssh[ \t]|nfs|ext[234]|xfs|btrfs|minix|dracut_args .*--mount)")
 
@@ -775,7 +787,7 @@ def _check_el7(
                 e.lineno, e.opt, "error", f"Invalid kdump config option {e.opt}", "unknown-option", "kdumpctl"
             )
     for e in entries:
-        if e.opt == "ssh" and "@" in e.val and e.val.split("@", 1)[1] != e.val.split("@", 1)[1].lower():
+        if e.opt == "ssh" and "@" in e.val and e.val.split("@", 1)[1] != _default_ssh_hostname(e.val):
             out.add(e.lineno, "ssh", "warning", _SSH_CASE_WARNING, "ssh-case-portability", "rtkdump")
     # check_default_config: awk '$1 ~ /^default$/ {print $2;}' -> one word per line.
     defaults = [
@@ -1112,7 +1124,7 @@ def _check_modern(
                     needs_host=dest.split("@", 1)[1] == _default_ssh_hostname(dest),
                     detail="compared with the hostname line of `ssh -G`, which OpenSSH lower-cases",
                 )
-        elif dest.split("@", 1)[1] != dest.split("@", 1)[1].lower():
+        elif dest.split("@", 1)[1] != _default_ssh_hostname(dest):
             out.add(target.lineno, "ssh", "warning", _SSH_CASE_WARNING, "ssh-case-portability", "rtkdump")
     if not new and host is not None and host.is_file is not None:
         sk = opt_set.get("sshkey")
