@@ -317,6 +317,7 @@ RULES: Dict[str, Tuple[str, bool]] = {
     "el7-duplicate": ("RHEL 7 has no duplicate check", True),
     "el7-flattened-fs": ("-F with a file target on RHEL 7 (no --check-params)", True),
     "el7-makedumpfile": ("RHEL 7 capture-kernel makedumpfile would refuse the options", True),
+    "el7-backslash": ("RHEL 7 `read` without -r drops backslashes", True),
     "collector-tab": ("tab inside core_collector", True),
     "unverified-directive": ("directive not verified on this release's downstream build", True),
     "no-rebuild-skips-checks": ("force_no_rebuild 1 skips every mkdumprd check", True),
@@ -669,6 +670,16 @@ def _check_rtkdump_text(lines: Sequence[str], prof: Profile, out: _Out) -> None:
                 f"rtkdump: RHEL 7 reads '{opt}' with `grep ^{opt} | cut -d' ' -f2`: "
                 "the value must follow the name after exactly one space",
                 "el7-separator",
+                "rtkdump",
+            )
+        if prof.generation == "el7" and "\\" in val:
+            out.add(
+                n,
+                opt,
+                "error",
+                "rtkdump: RHEL 7 kdumpctl and mkdumprd read kdump.conf with `read` (no -r), "
+                "which removes backslashes from the value",
+                "el7-backslash",
                 "rtkdump",
             )
         if opt == "core_collector" and "\t" in val:
@@ -1240,6 +1251,7 @@ def _mkdumprd(
         {"virtiofs"} if "virtiofs" in prof.targets else set()
     )
     user_target = False
+    bad_ssh = any(e.opt == "ssh" and e.val and "@" not in e.val for e in entries)
     for e in entries:
         if e.opt in fs_kinds and e.val:
             user_target = True
@@ -1254,7 +1266,9 @@ def _mkdumprd(
                 out.add(e.lineno, "ssh", "error", f"Bad ssh dump target {e.val}", "ssh-no-at", "mkdumprd")
         elif e.opt == "dracut_args" and "--mount" in e.val:
             user_target = True
-        elif e.opt == "core_collector" and e.val:
+        elif e.opt == "core_collector" and e.val and not bad_ssh:
+            # (with an ssh target lacking "@" the run already fails on that line; the
+            # collector would be judged as if for a local target, which is only noise)
             _verify_core_collector(e, prof, ssh_target, raw_target, out)
     # RHEL 7's `[ ! -d $_path ]` is unquoted: a path with a blank makes test(1) fail with a
     # syntax error, which `if` takes as "exists" -- nothing is reported.
@@ -1469,6 +1483,8 @@ def render_value(value: str, release: str) -> str:
             f"quoted kdump.conf value {value!r}: kept literally before kdump-utils 1.0.59, stripped after; "
             "write it without quotes"
         )
+    if "\\" in value and release == "7.9":
+        raise ValueError(f"backslash in a RHEL 7 kdump.conf value (`read` without -r drops it): {value!r}")
     if "  " in value and release == "7.9":
         # harmless for kdumpctl, but the RHEL 7 `cut -d' '` readers see empty fields
         raise ValueError(f"double space in a RHEL 7 kdump.conf value: {value!r}")
