@@ -508,7 +508,7 @@ def _split_lines(text: str) -> List[str]:
 
 # --- makedumpfile --check-params ------------------------------------------------
 def _makedumpfile_problems(args: Sequence[str], short: str) -> List[str]:
-    """makedumpfile's own messages for a command line (None of them: it passes).
+    """makedumpfile's own messages for a command line; an empty list: it passes.
 
     Mirrors getopt_long + parse_dump_level + set_message_level +
     check_param_for_creating_dumpfile of makedumpfile 1.7.x for the options a
@@ -527,7 +527,11 @@ def _makedumpfile_problems(args: Sequence[str], short: str) -> List[str]:
         if a.startswith("--"):
             name, eq, val = a[2:].partition("=")
             if name not in _MDF_LONG:
-                return invalid
+                # getopt_long takes an unambiguous abbreviation
+                matches = [full for full in _MDF_LONG if full.startswith(name)]
+                if len(matches) != 1:
+                    return invalid
+                name = matches[0]
             if _MDF_LONG[name] and not eq:
                 i += 1
                 if i >= len(args):
