@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Tuple
 import pytest
 
 from reconciler.facts import bls, boot
-from reconciler.facts.base import BootLoader, ParseError
+from reconciler.facts.model import BootLoader, ParseError
 
 CASES_DIR = Path(__file__).parent / "fixtures" / "bls"
 CASE_FILES = sorted(CASES_DIR.glob("*.json"))

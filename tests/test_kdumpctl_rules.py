@@ -1,4 +1,4 @@
-"""reconciler.kdumpctl_rules against the conformance corpus and a few direct cases.
+"""reconciler.rules.kdumpctl against the conformance corpus and a few direct cases.
 
 The corpus (tests/fixtures/kdumpconf-corpus/<release>/<name>.conf + verdicts.json)
 records, per file, what the real kdumpctl start of that release does (verdict,
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.kdumpctl_rules import (
+from reconciler.rules.kdumpctl import (
     RELEASES,
     RULES,
     HostView,

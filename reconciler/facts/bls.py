@@ -59,7 +59,7 @@ from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence, Tuple
 
 from . import boot
-from .base import BootLoader
+from .model import BootLoader
 
 __all__ = [
     "FLAVORS",
