@@ -2,4 +2,3 @@
 
 See simhost/README.md.  The simulator shares no code with the reconciler.
 """
-

@@ -174,7 +174,7 @@ class GrubCfg:
     def default_mode(self) -> str:
         """'saved' when grub.cfg says set default="${saved_entry}", else the literal value."""
         for line in self.lines:
-            m = re.match(r'\s*set default=(.*)$', line)
+            m = re.match(r"\s*set default=(.*)$", line)
             if m:
                 val = m.group(1).strip()
                 if val.startswith('"${saved_entry}"'):

@@ -61,8 +61,15 @@ def cmd_create(args: argparse.Namespace) -> int:
     from .create import create
 
     t0 = time.monotonic()
-    host = create(args.dir, args.release, ram=args.ram, product_name=args.product_name,
-                  isolated_cpus=args.isolated_cpus, cpus=args.cpus, force=args.force)
+    host = create(
+        args.dir,
+        args.release,
+        ram=args.ram,
+        product_name=args.product_name,
+        isolated_cpus=args.isolated_cpus,
+        cpus=args.cpus,
+        force=args.force,
+    )
     if not args.quiet:
         print(f"created RHEL {host.release.version} host in {host.root} ({time.monotonic() - t0:.2f}s)")
     return 0
@@ -122,21 +129,36 @@ def cmd_show(args: argparse.Namespace) -> int:
     units = Units(host)
     uname = host.uname_r()
     crash = [a for a in host.cmdline_args() if a.startswith("crashkernel=")]
-    regions = re.findall(r"^\s*([0-9a-f]+)-([0-9a-f]+) : Crash kernel", host.read("/proc/iomem", "") or "", re.M)
+    regions = re.findall(
+        r"^\s*([0-9a-f]+)-([0-9a-f]+) : Crash kernel", host.read("/proc/iomem", "") or "", re.M
+    )
     installed = []
     for name in rel.kdump_payload_names:
-        proc = subprocess.run(["/usr/bin/rpm", "--root", str(host.root), "--define", "_dbpath /var/lib/rpm",
-                               "-q", name], stdout=subprocess.PIPE, text=True)
+        proc = subprocess.run(
+            ["/usr/bin/rpm", "--root", str(host.root), "--define", "_dbpath /var/lib/rpm", "-q", name],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         installed.append(proc.stdout.strip())
     try:
         entry = kernel.default_entry(host)
         default = f"{entry.title} ({entry.kver})"
     except Exception as exc:  # pragma: no cover - broken trees
         default = f"? ({exc})"
-    vmcores = sorted(str(p.parent.relative_to(host.root)) for p in host.root.glob("**/vmcore")
-                     if ".simhost" not in p.parts and "proc" not in p.parts[:2])
-    en = "masked" if units.masked("kdump.service") else ("enabled" if units.enabled("kdump.service") else
-                                                          ("disabled" if units.unit_file("kdump.service") else "absent"))
+    vmcores = sorted(
+        str(p.parent.relative_to(host.root))
+        for p in host.root.glob("**/vmcore")
+        if ".simhost" not in p.parts and "proc" not in p.parts[:2]
+    )
+    en = (
+        "masked"
+        if units.masked("kdump.service")
+        else (
+            "enabled"
+            if units.enabled("kdump.service")
+            else ("disabled" if units.unit_file("kdump.service") else "absent")
+        )
+    )
     rows = [
         ("host", str(host.root)),
         ("release", rel.pretty_name),
@@ -145,15 +167,25 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("running kernel", f"{uname} ({'RT' if releases.is_rt_kver(uname) else 'non-RT'})"),
         ("boot id", (host.read("/proc/sys/kernel/random/boot_id") or "").strip()),
         ("cmdline crashkernel", " ".join(crash) or "(none)"),
-        ("reservation", ", ".join(f"{(int(e, 16) - int(s, 16) + 1) >> 20}M at 0x{s}" for s, e in regions) or "none"),
+        (
+            "reservation",
+            ", ".join(f"{(int(e, 16) - int(s, 16) + 1) >> 20}M at 0x{s}" for s, e in regions) or "none",
+        ),
         ("kexec_crash_size", str(host.crash_size())),
         ("kexec_crash_loaded", "1" if host.crash_loaded() else "0"),
         ("packages", "; ".join(installed)),
         ("kdump.service", f"{en}, {units.active_state('kdump.service')}"),
         ("default entry", default),
         ("boot entries", "; ".join(_entry_summary(host)) or "none"),
-        ("/etc/sysconfig/kernel", " ".join(f"{k}={v}" for k, v in sorted(_sysconfig_kernel(host).items())
-                                           if k in ("UPDATEDEFAULT", "DEFAULTKERNEL")) or "(none)"),
+        (
+            "/etc/sysconfig/kernel",
+            " ".join(
+                f"{k}={v}"
+                for k, v in sorted(_sysconfig_kernel(host).items())
+                if k in ("UPDATEDEFAULT", "DEFAULTKERNEL")
+            )
+            or "(none)",
+        ),
         ("vmcores", ", ".join("/" + v for v in vmcores) or "none"),
     ]
     for k, v in rows:
@@ -194,7 +226,9 @@ def _entry_summary(host) -> List[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rtkdump-simhost", description="Simulated RHEL for Real Time 7/8/9/10 hosts")
+    p = argparse.ArgumentParser(
+        prog="rtkdump-simhost", description="Simulated RHEL for Real Time 7/8/9/10 hosts"
+    )
     sub = p.add_subparsers(dest="command")
     c = sub.add_parser("create", help="create a host tree")
     c.add_argument("dir")

@@ -67,7 +67,7 @@ def os_release(rel: Release) -> str:
             f'CPE_NAME="cpe:/o:redhat:enterprise_linux:{rel.version}:GA:server"\n'
             'HOME_URL="https://www.redhat.com/"\nBUG_REPORT_URL="https://bugzilla.redhat.com/"\n\n'
             'REDHAT_BUGZILLA_PRODUCT="Red Hat Enterprise Linux 7"\n'
-            f'REDHAT_BUGZILLA_PRODUCT_VERSION={rel.version}\n'
+            f"REDHAT_BUGZILLA_PRODUCT_VERSION={rel.version}\n"
             'REDHAT_SUPPORT_PRODUCT="Red Hat Enterprise Linux"\n'
             f'REDHAT_SUPPORT_PRODUCT_VERSION="{rel.version}"\n'
         )
@@ -84,12 +84,14 @@ def os_release(rel: Release) -> str:
         # RHEL 10 moved its docs to docs.redhat.com [inferred: the rest as on 9]
         + f'CPE_NAME="cpe:/o:redhat:enterprise_linux:{maj}::baseos"\n'
         'HOME_URL="https://www.redhat.com/"\n'
-        + (f'DOCUMENTATION_URL="https://docs.redhat.com/en/documentation/red_hat_enterprise_linux/{maj}"\n'
-           if maj >= 10 else
-           f'DOCUMENTATION_URL="https://access.redhat.com/documentation/en-us/red_hat_enterprise_linux/{maj}"\n')
+        + (
+            f'DOCUMENTATION_URL="https://docs.redhat.com/en/documentation/red_hat_enterprise_linux/{maj}"\n'
+            if maj >= 10
+            else f'DOCUMENTATION_URL="https://access.redhat.com/documentation/en-us/red_hat_enterprise_linux/{maj}"\n'
+        )
         + 'BUG_REPORT_URL="https://bugzilla.redhat.com/"\n\n'
         f'REDHAT_BUGZILLA_PRODUCT="Red Hat Enterprise Linux {maj}"\n'
-        f'REDHAT_BUGZILLA_PRODUCT_VERSION={rel.version}\n'
+        f"REDHAT_BUGZILLA_PRODUCT_VERSION={rel.version}\n"
         'REDHAT_SUPPORT_PRODUCT="Red Hat Enterprise Linux"\n'
         f'REDHAT_SUPPORT_PRODUCT_VERSION="{rel.version}"\n'
     )
@@ -97,24 +99,62 @@ def os_release(rel: Release) -> str:
 
 def base_args(rel: Release) -> List[str]:
     if rel.major == 7:
-        return ["root=/dev/mapper/rhel-root", "ro", "rd.lvm.lv=rhel/root", "rd.lvm.lv=rhel/swap", "rhgb", "quiet",
-                "LANG=en_US.UTF-8"]
-    return ["root=/dev/mapper/rhel-root", "ro", "resume=/dev/mapper/rhel-swap", "rd.lvm.lv=rhel/root",
-            "rd.lvm.lv=rhel/swap", "rhgb", "quiet"]
+        return [
+            "root=/dev/mapper/rhel-root",
+            "ro",
+            "rd.lvm.lv=rhel/root",
+            "rd.lvm.lv=rhel/swap",
+            "rhgb",
+            "quiet",
+            "LANG=en_US.UTF-8",
+        ]
+    return [
+        "root=/dev/mapper/rhel-root",
+        "ro",
+        "resume=/dev/mapper/rhel-swap",
+        "rd.lvm.lv=rhel/root",
+        "rd.lvm.lv=rhel/swap",
+        "rhgb",
+        "quiet",
+    ]
 
 
 def rt_args(rel: Release, isolated: str, housekeeping: str) -> List[str]:
     """The tuned realtime profile block of each release (platform-facts §8 samples)."""
     if rel.major == 7:
-        return ["skew_tick=1", f"isolcpus={isolated}", "intel_pstate=disable", "nosoftlockup", "nohz=on",
-                f"nohz_full={isolated}", f"rcu_nocbs={isolated}"]
+        return [
+            "skew_tick=1",
+            f"isolcpus={isolated}",
+            "intel_pstate=disable",
+            "nosoftlockup",
+            "nohz=on",
+            f"nohz_full={isolated}",
+            f"rcu_nocbs={isolated}",
+        ]
     if rel.major == 8:
-        return ["skew_tick=1", f"isolcpus=managed_irq,domain,{isolated}", "intel_pstate=disable", "nosoftlockup",
-                "tsc=reliable", "nohz=on", f"nohz_full={isolated}", f"rcu_nocbs={isolated}",
-                f"irqaffinity={housekeeping}"]
-    return ["skew_tick=1", "tsc=reliable", "rcupdate.rcu_normal_after_boot=1",
-            f"isolcpus=managed_irq,domain,{isolated}", "intel_pstate=disable", "nosoftlockup", "nohz=on",
-            f"nohz_full={isolated}", f"rcu_nocbs={isolated}", f"irqaffinity={housekeeping}"]
+        return [
+            "skew_tick=1",
+            f"isolcpus=managed_irq,domain,{isolated}",
+            "intel_pstate=disable",
+            "nosoftlockup",
+            "tsc=reliable",
+            "nohz=on",
+            f"nohz_full={isolated}",
+            f"rcu_nocbs={isolated}",
+            f"irqaffinity={housekeeping}",
+        ]
+    return [
+        "skew_tick=1",
+        "tsc=reliable",
+        "rcupdate.rcu_normal_after_boot=1",
+        f"isolcpus=managed_irq,domain,{isolated}",
+        "intel_pstate=disable",
+        "nosoftlockup",
+        "nohz=on",
+        f"nohz_full={isolated}",
+        f"rcu_nocbs={isolated}",
+        f"irqaffinity={housekeeping}",
+    ]
 
 
 def bls_entry(rel: Release, kver: str, options: str, rescue_mid: Optional[str] = None) -> str:
@@ -250,9 +290,16 @@ def _pkg(rel: Release, name: str) -> releases.Pkg:
     return pkg
 
 
-def create(root: os.PathLike, release: str, ram: str = "8G", product_name: Optional[str] = None,
-           isolated_cpus: str = "2-7", cpus: Optional[int] = None, hostname: str = "rt-host.example.com",
-           force: bool = False) -> Host:
+def create(
+    root: os.PathLike,
+    release: str,
+    ram: str = "8G",
+    product_name: Optional[str] = None,
+    isolated_cpus: str = "2-7",
+    cpus: Optional[int] = None,
+    hostname: str = "rt-host.example.com",
+    force: bool = False,
+) -> Host:
     rel = releases.get(release)
     ram_bytes = parse_ram(ram)
     root = Path(root).resolve()
@@ -269,20 +316,50 @@ def create(root: os.PathLike, release: str, ram: str = "8G", product_name: Optio
     repo_path = repo.build_repo(rel)
 
     root.mkdir(parents=True, exist_ok=True)
-    for d in ("etc/sysconfig", "etc/yum.repos.d", "etc/dnf/vars", "etc/systemd/system/multi-user.target.wants",
-              "etc/default", "usr/lib/systemd/system", "usr/bin", "usr/sbin", "boot/grub2", "var/lib/rpm",
-              "var/lib/dnf", "var/log", "var/tmp", "var/cache", "tmp", "run", "proc/sys/kernel/random",
-              "sys/kernel", "sys/class/dmi/id", "dev/mapper", "root", "home", "lib/modules", ".simhost/home",
-              ".simhost/bin", "mnt"):
+    for d in (
+        "etc/sysconfig",
+        "etc/yum.repos.d",
+        "etc/dnf/vars",
+        "etc/systemd/system/multi-user.target.wants",
+        "etc/default",
+        "usr/lib/systemd/system",
+        "usr/bin",
+        "usr/sbin",
+        "boot/grub2",
+        "var/lib/rpm",
+        "var/lib/dnf",
+        "var/log",
+        "var/tmp",
+        "var/cache",
+        "tmp",
+        "run",
+        "proc/sys/kernel/random",
+        "sys/kernel",
+        "sys/class/dmi/id",
+        "dev/mapper",
+        "root",
+        "home",
+        "lib/modules",
+        ".simhost/home",
+        ".simhost/bin",
+        "mnt",
+    ):
         (root / d).mkdir(parents=True, exist_ok=True)
     os.symlink("../run", root / "var/run")
     os.symlink("../run/lock", root / "var/lock")
     mid = uuid.uuid4().hex
     boot_uuid = str(uuid.uuid4())
     meta = {
-        "release": rel.version, "ram_bytes": ram_bytes, "machine_id": mid, "cpus": ncpu,
-        "isolated_cpus": iso_s, "created": time.time(), "boots": 0, "repo": str(repo_path),
-        "product_name": product_name or DEFAULT_PRODUCT, "simhost_schema": 1,
+        "release": rel.version,
+        "ram_bytes": ram_bytes,
+        "machine_id": mid,
+        "cpus": ncpu,
+        "isolated_cpus": iso_s,
+        "created": time.time(),
+        "boots": 0,
+        "repo": str(repo_path),
+        "product_name": product_name or DEFAULT_PRODUCT,
+        "simhost_schema": 1,
     }
     write_atomic(root / ".simhost/host.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
     write_atomic(root / ".simhost/home/.rpmmacros", "%_dbpath /var/lib/rpm\n")
@@ -294,40 +371,52 @@ def create(root: os.PathLike, release: str, ram: str = "8G", product_name: Optio
     os.symlink("redhat-release", root / "etc/system-release")
     host.write("/etc/machine-id", mid + "\n", 0o444)
     host.write("/etc/hostname", hostname + "\n")
-    host.write("/etc/fstab",
-               "\n#\n# /etc/fstab\n# Created by anaconda\n#\n"
-               "/dev/mapper/rhel-root   /                       xfs     defaults        0 0\n"
-               f"UUID={boot_uuid} /boot                   xfs     defaults        0 0\n"
-               "/dev/mapper/rhel-swap   swap                    swap    defaults        0 0\n")
-    cmdline_linux = "rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet" if rel.major == 7 else \
-        "resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet"
-    host.write("/etc/default/grub",
-               "GRUB_TIMEOUT=5\n"
-               'GRUB_DISTRIBUTOR="$(sed \'s, release .*$,,g\' /etc/system-release)"\n'
-               "GRUB_DEFAULT=saved\nGRUB_DISABLE_SUBMENU=true\nGRUB_TERMINAL_OUTPUT=\"console\"\n"
-               f'GRUB_CMDLINE_LINUX="{cmdline_linux}"\n'
-               "GRUB_DISABLE_RECOVERY=\"true\"\n"
-               + ("GRUB_ENABLE_BLSCFG=true\n" if rel.bls else ""))
+    host.write(
+        "/etc/fstab",
+        "\n#\n# /etc/fstab\n# Created by anaconda\n#\n"
+        "/dev/mapper/rhel-root   /                       xfs     defaults        0 0\n"
+        f"UUID={boot_uuid} /boot                   xfs     defaults        0 0\n"
+        "/dev/mapper/rhel-swap   swap                    swap    defaults        0 0\n",
+    )
+    cmdline_linux = (
+        "rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet"
+        if rel.major == 7
+        else "resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet"
+    )
+    host.write(
+        "/etc/default/grub",
+        "GRUB_TIMEOUT=5\n"
+        "GRUB_DISTRIBUTOR=\"$(sed 's, release .*$,,g' /etc/system-release)\"\n"
+        'GRUB_DEFAULT=saved\nGRUB_DISABLE_SUBMENU=true\nGRUB_TERMINAL_OUTPUT="console"\n'
+        f'GRUB_CMDLINE_LINUX="{cmdline_linux}"\n'
+        'GRUB_DISABLE_RECOVERY="true"\n' + ("GRUB_ENABLE_BLSCFG=true\n" if rel.bls else ""),
+    )
     if rel.major == 7:
         repo_id, repo_name = "rhel-7-server-rpms", "Red Hat Enterprise Linux 7 Server (RPMs)"
     else:
         repo_id = f"rhel-{rel.major}-for-x86_64-baseos-rpms"
         repo_name = f"Red Hat Enterprise Linux {rel.major} for x86_64 - BaseOS (RPMs)"
-    host.write("/etc/yum.repos.d/redhat.repo",
-               "#\n# Certificate-Based Repositories (rtkdump-simhost: a local file:// mirror)\n#\n"
-               f"[{repo_id}]\nname = {repo_name}\nbaseurl = file://{repo_path}\n"
-               "enabled = 1\ngpgcheck = 0\nmetadata_expire = -1\nskip_if_unavailable = 0\n")
-    dnf_conf = ("[main]\ngpgcheck=0\ninstallonly_limit=3\nclean_requirements_on_remove=True\nbest=True\n"
-                "skip_if_unavailable=False\nplugins=0\nreposdir=/etc/yum.repos.d\ncachedir=/var/cache/dnf\n"
-                "logdir=/var/log\npersistdir=/var/lib/dnf\nmetadata_timer_sync=0\n")
+    host.write(
+        "/etc/yum.repos.d/redhat.repo",
+        "#\n# Certificate-Based Repositories (rtkdump-simhost: a local file:// mirror)\n#\n"
+        f"[{repo_id}]\nname = {repo_name}\nbaseurl = file://{repo_path}\n"
+        "enabled = 1\ngpgcheck = 0\nmetadata_expire = -1\nskip_if_unavailable = 0\n",
+    )
+    dnf_conf = (
+        "[main]\ngpgcheck=0\ninstallonly_limit=3\nclean_requirements_on_remove=True\nbest=True\n"
+        "skip_if_unavailable=False\nplugins=0\nreposdir=/etc/yum.repos.d\ncachedir=/var/cache/dnf\n"
+        "logdir=/var/log\npersistdir=/var/lib/dnf\nmetadata_timer_sync=0\n"
+    )
     host.write("/etc/dnf/dnf.conf", dnf_conf)
     releasever = "7Server" if rel.major == 7 else str(rel.major)
     # Anaconda's /etc/sysconfig/kernel (new-kernel-pkg / grub2-get-kernel-settings read it): a new
     # kernel becomes the default only per the release's rule in kinstall.becomes_default
-    host.write("/etc/sysconfig/kernel",
-               "# UPDATEDEFAULT specifies if kernel-install should make\n# new kernels the default\n"
-               "UPDATEDEFAULT=yes\n\n# DEFAULTKERNEL specifies the default kernel package type\n"
-               f"DEFAULTKERNEL={'kernel' if rel.major == 7 else 'kernel-core'}\n")
+    host.write(
+        "/etc/sysconfig/kernel",
+        "# UPDATEDEFAULT specifies if kernel-install should make\n# new kernels the default\n"
+        "UPDATEDEFAULT=yes\n\n# DEFAULTKERNEL specifies the default kernel package type\n"
+        f"DEFAULTKERNEL={'kernel' if rel.major == 7 else 'kernel-core'}\n",
+    )
     if rel.major == 7:
         (root / "etc/kernel/postinst.d").mkdir(parents=True, exist_ok=True)
     else:
@@ -338,15 +427,19 @@ def create(root: os.PathLike, release: str, ram: str = "8G", product_name: Optio
             host.write(f"/usr/lib/kernel/install.d/{name}", plugin_wrapper(name, owner), 0o755)
     host.write("/etc/dnf/vars/releasever", releasever + "\n")
     if rel.major == 7:
-        host.write("/etc/yum.conf",
-                   "[main]\ncachedir=/var/cache/yum/$basearch/$releasever\nkeepcache=0\ndebuglevel=2\n"
-                   "logfile=/var/log/yum.log\nexactarch=1\nobsoletes=1\ngpgcheck=0\nplugins=0\n"
-                   "installonly_limit=3\nexit_on_lock=False\n")
+        host.write(
+            "/etc/yum.conf",
+            "[main]\ncachedir=/var/cache/yum/$basearch/$releasever\nkeepcache=0\ndebuglevel=2\n"
+            "logfile=/var/log/yum.log\nexactarch=1\nobsoletes=1\ngpgcheck=0\nplugins=0\n"
+            "installonly_limit=3\nexit_on_lock=False\n",
+        )
     else:
         os.symlink("dnf/dnf.conf", root / "etc/yum.conf")
     os.symlink("../boot/grub2/grub.cfg", root / "etc/grub2.cfg")
-    host.write("/usr/lib/systemd/system/multi-user.target",
-               "[Unit]\nDescription=Multi-User System\nRequires=basic.target\nAllowIsolate=yes\n")
+    host.write(
+        "/usr/lib/systemd/system/multi-user.target",
+        "[Unit]\nDescription=Multi-User System\nRequires=basic.target\nAllowIsolate=yes\n",
+    )
     host.write("/usr/lib/systemd/system/basic.target", "[Unit]\nDescription=Basic System\n")
     host.write("/etc/systemd/system/default.target", "")
     os.unlink(root / "etc/systemd/system/default.target")
@@ -362,8 +455,11 @@ def create(root: os.PathLike, release: str, ram: str = "8G", product_name: Optio
         if rel.bls:
             # kernel-core ships /lib/modules/KVER/{vmlinuz,System.map,config}; at install time
             # 20-grub.install copied them into /boot (the RPM only %ghost-owns /boot/vmlinuz-KVER)
-            for src, dst, mode in (("vmlinuz", "vmlinuz", 0o755), ("System.map", "System.map", 0o644),
-                                   ("config", "config", 0o644)):
+            for src, dst, mode in (
+                ("vmlinuz", "vmlinuz", 0o755),
+                ("System.map", "System.map", 0o644),
+                ("config", "config", 0o644),
+            ):
                 text = host.read(f"/lib/modules/{kver}/{src}")
                 if text is not None:
                     host.write(f"/boot/{dst}-{kver}", text, mode)
@@ -379,23 +475,49 @@ def create(root: os.PathLike, release: str, ram: str = "8G", product_name: Optio
         (root / "boot/loader/entries").mkdir(parents=True, exist_ok=True)
         host.write(f"/boot/loader/entries/{mid}-{rel.rt_kver}.conf", bls_entry(rel, rel.rt_kver, rt_opts))
         host.write(f"/boot/loader/entries/{mid}-{rel.std_kver}.conf", bls_entry(rel, rel.std_kver, std_opts))
-        host.write(f"/boot/loader/entries/{mid}-0-rescue.conf", bls_entry(rel, "", rescue_opts, rescue_mid=mid))
+        host.write(
+            f"/boot/loader/entries/{mid}-0-rescue.conf", bls_entry(rel, "", rescue_opts, rescue_mid=mid)
+        )
         env = {"saved_entry": f"{mid}-{rel.rt_kver}", "boot_success": "0"}
         if rel.major == 8:
             # RHEL 8's grub2-mkconfig keeps the common arguments in grubenv; new BLS entries
             # (20-grub.install) say `options $kernelopts`
             env["kernelopts"] = std_opts
         write_grubenv(root / "boot/grub2/grubenv", env)
-        host.write("/boot/grub2/grub.cfg", GRUB_CFG_HEADER.replace("### END /etc/grub.d/00_header ###",
-                   "### END /etc/grub.d/00_header ###\n\ninsmod blscfg\nblscfg") + GRUB_CFG_FOOTER)
+        host.write(
+            "/boot/grub2/grub.cfg",
+            GRUB_CFG_HEADER.replace(
+                "### END /etc/grub.d/00_header ###",
+                "### END /etc/grub.d/00_header ###\n\ninsmod blscfg\nblscfg",
+            )
+            + GRUB_CFG_FOOTER,
+        )
     else:
         body = ""
-        body += grub_menuentry(rel.title(rel.rt_kver), rel.std_kver, boot_uuid, f"/vmlinuz-{rel.rt_kver}",
-                               f"/initramfs-{rel.rt_kver}.img", rt_opts)
-        body += grub_menuentry(rel.title(rel.std_kver), rel.std_kver, boot_uuid, f"/vmlinuz-{rel.std_kver}",
-                               f"/initramfs-{rel.std_kver}.img", std_opts)
-        body += grub_menuentry(rel.title(f"0-rescue-{mid}"), f"0-rescue-{mid}", boot_uuid,
-                               f"/vmlinuz-0-rescue-{mid}", f"/initramfs-0-rescue-{mid}.img", rescue_opts)
+        body += grub_menuentry(
+            rel.title(rel.rt_kver),
+            rel.std_kver,
+            boot_uuid,
+            f"/vmlinuz-{rel.rt_kver}",
+            f"/initramfs-{rel.rt_kver}.img",
+            rt_opts,
+        )
+        body += grub_menuentry(
+            rel.title(rel.std_kver),
+            rel.std_kver,
+            boot_uuid,
+            f"/vmlinuz-{rel.std_kver}",
+            f"/initramfs-{rel.std_kver}.img",
+            std_opts,
+        )
+        body += grub_menuentry(
+            rel.title(f"0-rescue-{mid}"),
+            f"0-rescue-{mid}",
+            boot_uuid,
+            f"/vmlinuz-0-rescue-{mid}",
+            f"/initramfs-0-rescue-{mid}.img",
+            rescue_opts,
+        )
         host.write("/boot/grub2/grub.cfg", GRUB_CFG_HEADER + body + GRUB_CFG_FOOTER, 0o644)
         write_grubenv(root / "boot/grub2/grubenv", {"saved_entry": rel.title(rel.rt_kver)})
 
@@ -412,8 +534,12 @@ def create(root: os.PathLike, release: str, ram: str = "8G", product_name: Optio
     host.write("/sys/class/dmi/id/sys_vendor", (LS21_VENDOR if ls21 else DEFAULT_VENDOR) + "\n", 0o444)
     host.write("/sys/class/dmi/id/board_name", (LS21_BOARD if ls21 else DEFAULT_BOARD) + "\n", 0o444)
     host.write("/proc/sys/kernel/sysrq", "16\n")
-    host.write("/proc/cpuinfo", "".join(
-        f"processor\t: {i}\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\n\n"
-        for i in range(ncpu)))
+    host.write(
+        "/proc/cpuinfo",
+        "".join(
+            f"processor\t: {i}\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz\n\n"
+            for i in range(ncpu)
+        ),
+    )
     kernel.boot(host, reason="power-on")
     return host

@@ -30,27 +30,122 @@ class Exit(Exception):
 # "--opt=value" and "--opt value")
 # ---------------------------------------------------------------------------
 
-BLS_WITH_ARG = {"add-kernel", "args", "config-file", "env", "info", "initrd", "extra-initrd", "remove-args",
-                "remove-kernel", "set-default", "set-default-index", "title", "update-kernel", "bls-directory",
-                "add-multiboot", "mbargs", "mounts", "boot-filesystem", "devtreedir", "output-file",
-                "remove-mbargs", "remove-multiboot"}
-BLS_FLAGS = {"help", "bad-image-okay", "copy-default", "default-kernel", "default-index", "default-title",
-             "grub2", "make-default", "zipl", "bootloader-probe", "debug", "devtree", "elilo", "efi",
-             "extlinux", "grub", "lilo", "silo", "yaboot"}
-BLS_DEPRECATED = {"add-multiboot", "mbargs", "mounts", "boot-filesystem", "bootloader-probe", "debug", "devtree",
-                  "devtreedir", "elilo", "efi", "extlinux", "grub", "lilo", "output-file", "remove-mbargs",
-                  "silo", "remove-multiboot", "slilo", "yaboot"}
+BLS_WITH_ARG = {
+    "add-kernel",
+    "args",
+    "config-file",
+    "env",
+    "info",
+    "initrd",
+    "extra-initrd",
+    "remove-args",
+    "remove-kernel",
+    "set-default",
+    "set-default-index",
+    "title",
+    "update-kernel",
+    "bls-directory",
+    "add-multiboot",
+    "mbargs",
+    "mounts",
+    "boot-filesystem",
+    "devtreedir",
+    "output-file",
+    "remove-mbargs",
+    "remove-multiboot",
+}
+BLS_FLAGS = {
+    "help",
+    "bad-image-okay",
+    "copy-default",
+    "default-kernel",
+    "default-index",
+    "default-title",
+    "grub2",
+    "make-default",
+    "zipl",
+    "bootloader-probe",
+    "debug",
+    "devtree",
+    "elilo",
+    "efi",
+    "extlinux",
+    "grub",
+    "lilo",
+    "silo",
+    "yaboot",
+}
+BLS_DEPRECATED = {
+    "add-multiboot",
+    "mbargs",
+    "mounts",
+    "boot-filesystem",
+    "bootloader-probe",
+    "debug",
+    "devtree",
+    "devtreedir",
+    "elilo",
+    "efi",
+    "extlinux",
+    "grub",
+    "lilo",
+    "output-file",
+    "remove-mbargs",
+    "silo",
+    "remove-multiboot",
+    "slilo",
+    "yaboot",
+}
 SHORT = {"c": "config-file", "i": "extra-initrd", "b": "bls-directory", "o": "output-file"}
 
-C_WITH_ARG = {"add-kernel", "add-multiboot", "args", "mbargs", "boot-filesystem", "config-file", "env", "info",
-              "initrd", "extra-initrd", "output-file", "remove-args", "remove-mbargs", "remove-kernel",
-              "remove-multiboot", "set-default", "set-default-index", "title", "update-kernel"}
-C_FLAGS = {"bad-image-okay", "bootloader-probe", "copy-default", "debug", "default-kernel", "default-index",
-           "default-title", "elilo", "efi", "extlinux", "grub", "grub2", "lilo", "make-default", "silo",
-           "version", "yaboot", "zipl", "help", "usage"}
+C_WITH_ARG = {
+    "add-kernel",
+    "add-multiboot",
+    "args",
+    "mbargs",
+    "boot-filesystem",
+    "config-file",
+    "env",
+    "info",
+    "initrd",
+    "extra-initrd",
+    "output-file",
+    "remove-args",
+    "remove-mbargs",
+    "remove-kernel",
+    "remove-multiboot",
+    "set-default",
+    "set-default-index",
+    "title",
+    "update-kernel",
+}
+C_FLAGS = {
+    "bad-image-okay",
+    "bootloader-probe",
+    "copy-default",
+    "debug",
+    "default-kernel",
+    "default-index",
+    "default-title",
+    "elilo",
+    "efi",
+    "extlinux",
+    "grub",
+    "grub2",
+    "lilo",
+    "make-default",
+    "silo",
+    "version",
+    "yaboot",
+    "zipl",
+    "help",
+    "usage",
+}
 
 
-def parse(argv: Sequence[str], with_arg: set, flags: set) -> Tuple[List[Tuple[str, Optional[str]]], List[str]]:
+def parse(
+    argv: Sequence[str], with_arg: set, flags: set
+) -> Tuple[List[Tuple[str, Optional[str]]], List[str]]:
     opts: List[Tuple[str, Optional[str]]] = []
     rest: List[str] = []
     i = 0
@@ -58,7 +153,7 @@ def parse(argv: Sequence[str], with_arg: set, flags: set) -> Tuple[List[Tuple[st
     while i < len(argv):
         a = argv[i]
         if a == "--":
-            rest += argv[i + 1:]
+            rest += argv[i + 1 :]
             break
         if a.startswith("--"):
             name, eq, val = a[2:].partition("=")
@@ -256,13 +351,15 @@ class Bls:
         e = self.entries[index]
         self.env["saved_entry"] = e.id
         write_grubenv(self.env_path, self.env)
-        self.err.write(f"The default is {self.blsdir_shown.rstrip('/')}/{e.id}.conf with index {index} "
-                       f"and kernel {PREFIX}{e.linux}\n")
+        self.err.write(
+            f"The default is {self.blsdir_shown.rstrip('/')}/{e.id}.conf with index {index} "
+            f"and kernel {PREFIX}{e.linux}\n"
+        )
 
 
 def _remove_var_prefix(value: str) -> str:
     if value and value.startswith("/"):
-        v = value[len("/boot/"):] if value.startswith("/boot/") else value
+        v = value[len("/boot/") :] if value.startswith("/boot/") else value
         return "/" + v.lstrip("/") if v.startswith("/") else "/" + v
     return value
 
@@ -278,7 +375,11 @@ def bls_main(host: Host, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     for k, v in opts:
         if k == "?unknown" or k == "?missing":
             out.write("\n")
-            err.write(f'{name}: invalid option "{v}"\n' if k == "?unknown" else f"{name}: option '--{v}' requires an argument\n")
+            err.write(
+                f'{name}: invalid option "{v}"\n'
+                if k == "?unknown"
+                else f"{name}: option '--{v}' requires an argument\n"
+            )
             err.write(f"Try '{name} --help' for more information\n")
             out.write("\n")
             return 1
@@ -314,8 +415,12 @@ def bls_main(host: Host, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
         if o.get("remove-kernel"):
             g.remove_kernel(_remove_var_prefix(o["remove-kernel"]))
         if o.get("update-kernel"):
-            g.update(_remove_var_prefix(o["update-kernel"]), o.get("remove-args", ""), o.get("args", ""),
-                     _remove_var_prefix(o.get("initrd", "")))
+            g.update(
+                _remove_var_prefix(o["update-kernel"]),
+                o.get("remove-args", ""),
+                o.get("args", ""),
+                _remove_var_prefix(o.get("initrd", "")),
+            )
         if o.get("set-default"):
             g.set_default(o["set-default"])
     except Exit as e:
@@ -360,11 +465,21 @@ LT_ANY_INITRD = LT_INITRD | LT_INITRD_EFI | LT_INITRD_16
 
 # grub2Keywords: (key, type, nextChar, separatorChar), searched in this order
 GRUB2_KEYWORDS: List[Tuple[str, int, str, str]] = [
-    ("menuentry", LT_MENUENTRY, " ", ""), ("}", LT_ENTRY_END, " ", ""), ("echo", LT_ECHO, " ", ""),
-    ("set", LT_SET_VARIABLE, " ", "="), ("root", LT_BOOTROOT, " ", ""), ("default", LT_DEFAULT, " ", ""),
-    ("fallback", LT_FALLBACK, " ", ""), ("linux", LT_KERNEL, " ", ""), ("linuxefi", LT_KERNEL_EFI, " ", ""),
-    ("linux16", LT_KERNEL_16, " ", ""), ("initrd", LT_INITRD, " ", " "), ("initrdefi", LT_INITRD_EFI, " ", " "),
-    ("initrd16", LT_INITRD_16, " ", " "), ("module", LT_MBMODULE, " ", ""), ("kernel", LT_HYPER, " ", ""),
+    ("menuentry", LT_MENUENTRY, " ", ""),
+    ("}", LT_ENTRY_END, " ", ""),
+    ("echo", LT_ECHO, " ", ""),
+    ("set", LT_SET_VARIABLE, " ", "="),
+    ("root", LT_BOOTROOT, " ", ""),
+    ("default", LT_DEFAULT, " ", ""),
+    ("fallback", LT_FALLBACK, " ", ""),
+    ("linux", LT_KERNEL, " ", ""),
+    ("linuxefi", LT_KERNEL_EFI, " ", ""),
+    ("linux16", LT_KERNEL_16, " ", ""),
+    ("initrd", LT_INITRD, " ", " "),
+    ("initrdefi", LT_INITRD_EFI, " ", " "),
+    ("initrd16", LT_INITRD_16, " ", " "),
+    ("module", LT_MBMODULE, " ", ""),
+    ("kernel", LT_HYPER, " ", ""),
 ]
 
 NO_DEFAULT_ENTRY = -1
@@ -402,7 +517,7 @@ def _kwcmp(key: str, sep: str, nxt: str, label: str) -> bool:
     """kwcmp(): the keyword matches the label exactly, or is followed by a space/separator/nextChar."""
     if len(key) > len(label) or not label.startswith(key):
         return False
-    rest = label[len(key):]
+    rest = label[len(key) :]
     return rest == "" or _isspace(rest[0]) or (sep != "" and rest[0] == sep) or (nxt != "" and rest[0] == nxt)
 
 
@@ -430,7 +545,7 @@ def _merge_elements(els: List[List[Optional[str]]], left: int, right: int) -> Li
             newindent = ""
     new.append([item, newindent])
     if left + 1 < len(els) and right + 1 < len(els):
-        new += [list(e) for e in els[right + 1:]]
+        new += [list(e) for e in els[right + 1 :]]
     return new
 
 
@@ -480,7 +595,7 @@ def get_next_line(raw: str) -> CLine:
         if eq < 0:
             return line
         it1 = line.elements[1][0] or ""
-        line.elements[1:2] = [[it1[:eq], it1[eq:eq + 1]], [it1[eq + 1:], line.elements[1][1]]]
+        line.elements[1:2] = [[it1[:eq], it1[eq : eq + 1]], [it1[eq + 1 :], line.elements[1][1]]]
         while len(line.elements) > 1 and _empty_element(line.elements[-1]):
             line.elements = _merge_elements(line.elements, len(line.elements) - 2, len(line.elements) - 1)
     return line
@@ -572,8 +687,11 @@ class CConfig:
                 entry = CEntry()
                 self.entries.append(entry)
             if line.type == LT_SET_VARIABLE:
-                if (len(line.elements) == 3 and line.item(1) == "default"
-                        and line.item(2) not in ('"${next_entry}"', '"${prev_saved_entry}"')):
+                if (
+                    len(line.elements) == 3
+                    and line.item(1) == "default"
+                    and line.item(2) not in ('"${next_entry}"', '"${prev_saved_entry}"')
+                ):
                     self.no_default = False
                     default_line = line
             elif line.type == LT_FALLBACK and len(line.elements) == 2:
@@ -658,7 +776,7 @@ class CConfig:
         check = LT_KERNEL
         if kernel.startswith("TITLE="):
             prefix, check, kernel = "", LT_TITLE | LT_MENUENTRY, kernel[6:]
-        want = kernel[len(prefix):]
+        want = kernel[len(prefix) :]
         for i in range(index, len(entries)):
             e = entries[i]
             ct = check | LT_KERNEL_EFI | LT_KERNEL_16 if check & LT_KERNEL else check
@@ -668,7 +786,7 @@ class CConfig:
                     continue
                 if line.type != LT_MENUENTRY and len(line.elements) >= 2:
                     path = line.item(1)
-                    if path[len(_rootspec(path)):] == want:
+                    if path[len(_rootspec(path)) :] == want:
                         hit = True
                         break
                 if line.type == LT_MENUENTRY and len(line.elements) >= 2 and line.item(1) == kernel:
@@ -714,8 +832,11 @@ class CConfig:
 def is_default_line(line: CLine) -> bool:
     """The lines writeConfig() hands to writeDefault()."""
     if line.type == LT_SET_VARIABLE:
-        return (len(line.elements) == 3 and line.item(1) == "default"
-                and line.item(2) not in ('"${next_entry}"', '"${prev_saved_entry}"'))
+        return (
+            len(line.elements) == 3
+            and line.item(1) == "default"
+            and line.item(2) not in ('"${next_entry}"', '"${prev_saved_entry}"')
+        )
     return line.type == LT_DEFAULT
 
 
@@ -726,7 +847,7 @@ def _rootspec(path: str) -> str:
     i = 0
     while i < len(path) and path[i] != ")" and not _isspace(path[i]):
         i += 1
-    return path[:i + 1]
+    return path[: i + 1]
 
 
 def line_write(line: CLine) -> str:
@@ -941,7 +1062,7 @@ class CGrubby:
         if cfg.default_is_saved:
             saved = self.get_env("saved_entry")
             if saved is not None:
-                i = (int(saved) if saved.isdigit() and saved.isascii() else cfg.find_by_title(saved, 0))
+                i = int(saved) if saved.isdigit() and saved.isascii() else cfg.find_by_title(saved, 0)
                 if i is not None and i < len(cfg.entries) and self.suitable(i):
                     return i
         elif 0 <= cfg.default_image < len(cfg.entries) and self.suitable(cfg.default_image):
@@ -956,7 +1077,7 @@ class CGrubby:
         line = self.cfg.entries[i].line(LT_ANY_KERNEL)
         if line is None or len(line.elements) < 2:
             return False
-        path = line.item(1)[len(_rootspec(line.item(1))):]
+        path = line.item(1)[len(_rootspec(line.item(1))) :]
         if not self.host.path(self.prefix + "/" + path.lstrip("/")).exists():
             return False
         return any(line.item(j).lower().startswith("root=") for j in range(2, len(line.elements)))
@@ -1006,8 +1127,9 @@ class CGrubby:
                 used.insert(j, True)
         for arg in old_args:
             for j in range(first, len(line.elements)):
-                if _arg_name(line.item(j)) == _arg_name(arg) and ("=" not in arg
-                                                                  or _arg_value_match(line.item(j), arg)):
+                if _arg_name(line.item(j)) == _arg_name(arg) and (
+                    "=" not in arg or _arg_value_match(line.item(j), arg)
+                ):
                     _remove_element(line, j)
                     break
 
@@ -1018,8 +1140,11 @@ class CGrubby:
         write_atomic(Path(resolve_in_host(self.host, str(self.config_path))), "".join(out))
         cfg = self.cfg
         # writeDefault(): grub2-editenv set saved_entry=<title of the default entry>
-        if cfg.default_is_saved and not (cfg.default_image == 0 and cfg.no_default) \
-                and 0 <= cfg.default_image < len(cfg.entries):
+        if (
+            cfg.default_is_saved
+            and not (cfg.default_image == 0 and cfg.no_default)
+            and 0 <= cfg.default_image < len(cfg.entries)
+        ):
             e = cfg.entries[cfg.default_image]
             line = e.line(LT_MENUENTRY) or e.line(LT_TITLE)
             if line is not None:
@@ -1061,18 +1186,34 @@ def c_main(host: Host, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
         try:
             default_index = int(o["set-default-index"], 10)
         except ValueError:
-            err.write(f"grubby: bad argument --set-default-index={o['set-default-index']}: invalid numeric value\n")
+            err.write(
+                f"grubby: bad argument --set-default-index={o['set-default-index']}: invalid numeric value\n"
+            )
             return 1
     if "set-default" in o and default_index >= 0:
         err.write("grubby: --set-default and --set-default-index may not be used together\n")
         return 1
-    actions = ("remove-kernel", "add-kernel", "default-kernel", "set-default", "info", "bootloader-probe",
-               "update-kernel", "remove-multiboot", "default-index", "default-title")
+    actions = (
+        "remove-kernel",
+        "add-kernel",
+        "default-kernel",
+        "set-default",
+        "info",
+        "bootloader-probe",
+        "update-kernel",
+        "remove-multiboot",
+        "default-index",
+        "default-title",
+    )
     if not any(a in o for a in actions) and default_index == -1:
         err.write("grubby: no action specified\n")
         return 1
-    if "add-kernel" not in o and ("copy-default" in o or ("initrd" in o and "update-kernel" not in o)
-                                  or "make-default" in o or "extra-initrd" in o):
+    if "add-kernel" not in o and (
+        "copy-default" in o
+        or ("initrd" in o and "update-kernel" not in o)
+        or "make-default" in o
+        or "extra-initrd" in o
+    ):
         err.write("grubby: kernel path expected\n")
         return 1
     prefix = o.get("boot-filesystem", PREFIX)  # findBootPrefix(): /boot is a separate mount
@@ -1110,7 +1251,7 @@ def c_main(host: Host, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
             line = cfg.entries[d].line(LT_ANY_KERNEL)
             if line is None:
                 return 0
-            out.write(prefix + line.item(1)[len(_rootspec(line.item(1))):] + "\n")
+            out.write(prefix + line.item(1)[len(_rootspec(line.item(1))) :] + "\n")
         elif "default-title" in o:
             if not 0 <= d < len(cfg.entries):
                 return 0

@@ -207,8 +207,9 @@ def version_sort_desc(names: List[str]) -> List[str]:
     if not names:
         return []
     try:
-        out = subprocess.run(["sort", "-V", "-r"], input="\n".join(names) + "\n", stdout=subprocess.PIPE,
-                             text=True, check=True).stdout
+        out = subprocess.run(
+            ["sort", "-V", "-r"], input="\n".join(names) + "\n", stdout=subprocess.PIPE, text=True, check=True
+        ).stdout
         return [n for n in out.split("\n") if n]
     except (OSError, subprocess.CalledProcessError):  # pragma: no cover - coreutils is everywhere
         return sorted(names, reverse=True)
@@ -229,4 +230,3 @@ def installed_command(name: str, err) -> Tuple[Optional[Host], int]:
         err.write(f"bash: {name}: command not found\n")
         return None, 127
     return host, 0
-

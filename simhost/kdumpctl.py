@@ -26,13 +26,36 @@ Msg = Tuple[str, str]  # (stream, text) stream in {"out", "err"}
 
 TARGETS7 = ("raw", "ext2", "ext3", "ext4", "minix", "btrfs", "xfs", "nfs", "ssh")
 FS_TARGETS = ("ext2", "ext3", "ext4", "minix", "btrfs", "xfs", "virtiofs")
-OPTS7 = TARGETS7 + ("sshkey", "path", "core_collector", "kdump_post", "kdump_pre", "extra_bins",
-                    "extra_modules", "default", "force_rebuild", "force_no_rebuild", "dracut_args",
-                    "fence_kdump_args", "fence_kdump_nodes")
+OPTS7 = TARGETS7 + (
+    "sshkey",
+    "path",
+    "core_collector",
+    "kdump_post",
+    "kdump_pre",
+    "extra_bins",
+    "extra_modules",
+    "default",
+    "force_rebuild",
+    "force_no_rebuild",
+    "dracut_args",
+    "fence_kdump_args",
+    "fence_kdump_nodes",
+)
 DEPRECATED = ("net", "options", "link_delay", "disk_timeout", "debug_mem_level", "blacklist")
-OTHER_NEW = ("path", "core_collector", "kdump_post", "kdump_pre", "extra_bins", "extra_modules",
-             "failure_action", "final_action", "force_rebuild", "force_no_rebuild", "fence_kdump_args",
-             "fence_kdump_nodes")
+OTHER_NEW = (
+    "path",
+    "core_collector",
+    "kdump_post",
+    "kdump_pre",
+    "extra_bins",
+    "extra_modules",
+    "failure_action",
+    "final_action",
+    "force_rebuild",
+    "force_no_rebuild",
+    "fence_kdump_args",
+    "fence_kdump_nodes",
+)
 FAILURE_ACTIONS = ("reboot", "halt", "poweroff", "shell", "dump_to_rootfs")
 FINAL_ACTIONS = ("reboot", "halt", "poweroff")
 CONF = "/etc/kdump.conf"
@@ -101,7 +124,9 @@ class Ctl:
                     return False
                 values[opt] = val
             elif opt in DEPRECATED:
-                self.info(f"Deprecated kdump config option: {opt}. Refer to kdump.conf manpage for alternatives.")
+                self.info(
+                    f"Deprecated kdump config option: {opt}. Refer to kdump.conf manpage for alternatives."
+                )
                 return False
             else:
                 self.info(f"Invalid kdump config option {opt}")
@@ -132,10 +157,14 @@ class Ctl:
             elif opt in others:
                 key = opt
             elif opt == "default":
-                self.info("WARNING: Option 'default' was renamed 'failure_action' and will be removed in the future.")
+                self.info(
+                    "WARNING: Option 'default' was renamed 'failure_action' and will be removed in the future."
+                )
                 key = "failure_action"
             elif opt in DEPRECATED:
-                self.info(f"Deprecated kdump config option: {opt}. Refer to kdump.conf manpage for alternatives.")
+                self.info(
+                    f"Deprecated kdump config option: {opt}. Refer to kdump.conf manpage for alternatives."
+                )
                 return False
             else:
                 self.info(f"Invalid kdump config option {opt}")
@@ -331,7 +360,12 @@ def dump_target(conf: Dict[str, str]) -> Optional[Tuple[str, str]]:
 def _device_exists(host: Host, dev: str) -> bool:
     if dev.startswith(("UUID=", "LABEL=", "PARTUUID=", "PARTLABEL=")):
         key, _, val = dev.partition("=")
-        sub = {"UUID": "by-uuid", "LABEL": "by-label", "PARTUUID": "by-partuuid", "PARTLABEL": "by-partlabel"}[key]
+        sub = {
+            "UUID": "by-uuid",
+            "LABEL": "by-label",
+            "PARTUUID": "by-partuuid",
+            "PARTLABEL": "by-partlabel",
+        }[key]
         return host.exists(f"/dev/disk/{sub}/{val}") or dev in (host.read("/etc/fstab") or "")
     return host.exists(dev)
 
@@ -384,8 +418,10 @@ def reset_crashkernel(ctl: Ctl, args: Sequence[str]) -> int:
             continue
         o2, e2 = io.StringIO(), io.StringIO()
         grubby.main(["--update-kernel", b["kernel"], "--args", f"crashkernel={default}"], o2, e2)
-        ctl.info(f"Updated crashkernel={default} for kernel={b['kernel']}. "
-                 "Please reboot the system for the change to take effect.")
+        ctl.info(
+            f"Updated crashkernel={default} for kernel={b['kernel']}. "
+            "Please reboot the system for the change to take effect."
+        )
     return 0
 
 
@@ -413,7 +449,7 @@ def _find_kernel_path_by_release(release: str, ere: bool) -> str:
     /\\w+ and '+' escaped (64d93c8, 2023-06)."""
     _rc, text = _grubby(["--info", "ALL"])
     pat = re.escape(release) + (r'(/\w+)?"$' if ere else r'"$')
-    hits = [line for line in text.splitlines() if re.match(r'^kernel=.*' + pat, line)]
+    hits = [line for line in text.splitlines() if re.match(r"^kernel=.*" + pat, line)]
     return "\n".join(re.sub(r'^kernel="(.*)"$', r"\1", h) for h in hits)
 
 
@@ -445,9 +481,11 @@ def _update_crashkernel(ctl: Ctl, kernel: str) -> None:
     if old == new:
         return
     _grubby(["--update-kernel", kernel, "--args", f"crashkernel={new}"])
-    ctl.info(f"For kernel={kernel}, crashkernel={new} now. Please reboot the system for the change to take "
-             f"effect. Note if you don't want {ctl.rel.hook_owner_word} to manage the crashkernel kernel "
-             "parameter, please set auto_reset_crashkernel=no in /etc/kdump.conf.")
+    ctl.info(
+        f"For kernel={kernel}, crashkernel={new} now. Please reboot the system for the change to take "
+        f"effect. Note if you don't want {ctl.rel.hook_owner_word} to manage the crashkernel kernel "
+        "parameter, please set auto_reset_crashkernel=no in /etc/kdump.conf."
+    )
 
 
 def reset_for_installed_kernel(ctl: Ctl, kver: str) -> int:
@@ -470,8 +508,13 @@ def reset_for_installed_kernel(ctl: Ctl, kver: str) -> int:
         if ck != ck_running:
             _grubby(["--args", f"crashkernel={ck_running}", "--update-kernel", installed])
             _grubby(["--remove-args=fadump", "--update-kernel", installed])
-            ctl.msgs.append(("out", f"kexec-tools has reset {installed} to use the new default crashkernel "
-                                    f"value {ck_running}"))
+            ctl.msgs.append(
+                (
+                    "out",
+                    f"kexec-tools has reset {installed} to use the new default crashkernel "
+                    f"value {ck_running}",
+                )
+            )
         return 0
     # 5b31b09+: only with a boot loader (test -f /boot/grub2/grub.cfg), then the default value
     if not ctl.host.path("/boot/grub2/grub.cfg").is_file():
@@ -493,7 +536,7 @@ def reset_after_update(ctl: Ctl) -> int:
     _rc, text = _grubby(["--info", "ALL"])
     for line in text.splitlines():
         if line.startswith("kernel="):
-            _update_crashkernel(ctl, line[len("kernel="):].strip('"'))
+            _update_crashkernel(ctl, line[len("kernel=") :].strip('"'))
     return 0
 
 
@@ -570,8 +613,12 @@ def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: Te
     elif cmd == "_reset-crashkernel-after-update" and rel.crashkernel_hook:
         rc = reset_after_update(ctl)
     else:
-        ctl.msgs.append(("out" if rel.major == 7 else "err",
-                         ("" if rel.major == 7 else "kdump: ") + USAGE[min(rel.major, 10)].format("/usr/bin/kdumpctl")))
+        ctl.msgs.append(
+            (
+                "out" if rel.major == 7 else "err",
+                ("" if rel.major == 7 else "kdump: ") + USAGE[min(rel.major, 10)].format("/usr/bin/kdumpctl"),
+            )
+        )
         rc = 1
     ctl.emit(out, err)
     return rc

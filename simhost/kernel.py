@@ -39,7 +39,7 @@ def memparse(text: str) -> Tuple[int, str]:
         raise ValueError(f"bad size {text!r}")
     num = int(m.group(1), 0)
     mult = {"": 1, "k": KiB, "m": MiB, "g": GiB, "t": TiB, "p": TiB << 10, "e": TiB << 20}[m.group(2).lower()]
-    return num * mult, text[m.end():]
+    return num * mult, text[m.end() :]
 
 
 def parse_size(text: str) -> int:
@@ -103,7 +103,7 @@ def plan_crashkernel(args: List[str], ram: int, major: int) -> Plan:
     for a in args:
         if not a.startswith("crashkernel="):
             continue
-        v = a[len("crashkernel="):]
+        v = a[len("crashkernel=") :]
         if v.endswith(",high"):
             high = v[: -len(",high")]
         elif v.endswith(",low"):
@@ -164,23 +164,43 @@ def memory_map(ram: int, major: int) -> List[Res]:
         Res(0xA0000, 0xBFFFF, "PCI Bus 0000:00", []),
         Res(0xC0000, 0xC95FF, "Video ROM", []),
         Res(0xC9800, 0xCA5FF, "Adapter ROM", []),
-        Res(0xF0000, 0xFFFFF, "Reserved" if major >= 8 else "reserved", [Res(0xF0000, 0xFFFFF, "System ROM", [])]),
+        Res(
+            0xF0000,
+            0xFFFFF,
+            "Reserved" if major >= 8 else "reserved",
+            [Res(0xF0000, 0xFFFFF, "System ROM", [])],
+        ),
     ]
     kernel = [Res(0x01000000, 0x01A01D07, "Kernel code", [])]
     if major >= 8:
         kernel.append(Res(0x01C00000, 0x0208DFFF, "Kernel rodata", []))
     kernel += [Res(0x02200000, 0x0258F6BF, "Kernel data", []), Res(0x02A35000, 0x02DFFFFF, "Kernel bss", [])]
     top.append(Res(0x100000, low_top, "System RAM", kernel))
-    top.append(Res(low_top + 1, 0x7FFFFFFF if ram >= 0x80000000 else low_top + 0x25000,
-                   "Reserved" if major >= 8 else "reserved", []))
+    top.append(
+        Res(
+            low_top + 1,
+            0x7FFFFFFF if ram >= 0x80000000 else low_top + 0x25000,
+            "Reserved" if major >= 8 else "reserved",
+            [],
+        )
+    )
     top += [
         Res(0x80000000, 0xAFFFFFFF, "PCI Bus 0000:00", []),
-        Res(0xB0000000, 0xBFFFFFFF, "PCI MMCONFIG 0000 [bus 00-ff]",
-            [Res(0xB0000000, 0xBFFFFFFF, "Reserved" if major >= 8 else "reserved", [])]),
-        Res(0xC0000000, 0xFEBFFFFF, "PCI Bus 0000:00", [
-            Res(0xFC000000, 0xFCFFFFFF, "0000:00:02.0", []),
-            Res(0xFEB80000, 0xFEBBFFFF, "0000:00:03.0", [Res(0xFEB80000, 0xFEBBFFFF, "e1000e", [])]),
-        ]),
+        Res(
+            0xB0000000,
+            0xBFFFFFFF,
+            "PCI MMCONFIG 0000 [bus 00-ff]",
+            [Res(0xB0000000, 0xBFFFFFFF, "Reserved" if major >= 8 else "reserved", [])],
+        ),
+        Res(
+            0xC0000000,
+            0xFEBFFFFF,
+            "PCI Bus 0000:00",
+            [
+                Res(0xFC000000, 0xFCFFFFFF, "0000:00:02.0", []),
+                Res(0xFEB80000, 0xFEBBFFFF, "0000:00:03.0", [Res(0xFEB80000, 0xFEBBFFFF, "e1000e", [])]),
+            ],
+        ),
         Res(0xFEC00000, 0xFEC003FF, "IOAPIC 0", []),
         Res(0xFED00000, 0xFED003FF, "HPET 0", [Res(0xFED00000, 0xFED003FF, "PNP0103:00", [])]),
         Res(0xFEE00000, 0xFEE00FFF, "Local APIC", []),
@@ -294,13 +314,28 @@ def render_meminfo(ram: int, reserved: int) -> str:
     free_kb = int(total_kb * 0.83)
     avail_kb = int(total_kb * 0.9)
     rows = [
-        ("MemTotal", total_kb), ("MemFree", free_kb), ("MemAvailable", avail_kb), ("Buffers", 2120),
-        ("Cached", int(total_kb * 0.05)), ("SwapCached", 0), ("Active", int(total_kb * 0.04)),
-        ("Inactive", int(total_kb * 0.05)), ("SwapTotal", 4194300), ("SwapFree", 4194300),
-        ("Dirty", 12), ("Writeback", 0), ("AnonPages", int(total_kb * 0.03)), ("Mapped", 61212),
-        ("Shmem", 16876), ("Slab", 98304), ("CommitLimit", total_kb // 2 + 4194300),
-        ("VmallocTotal", 34359738367), ("HugePages_Total", 0), ("HugePages_Free", 0),
-        ("Hugepagesize", 2048), ("DirectMap4k", 157544),
+        ("MemTotal", total_kb),
+        ("MemFree", free_kb),
+        ("MemAvailable", avail_kb),
+        ("Buffers", 2120),
+        ("Cached", int(total_kb * 0.05)),
+        ("SwapCached", 0),
+        ("Active", int(total_kb * 0.04)),
+        ("Inactive", int(total_kb * 0.05)),
+        ("SwapTotal", 4194300),
+        ("SwapFree", 4194300),
+        ("Dirty", 12),
+        ("Writeback", 0),
+        ("AnonPages", int(total_kb * 0.03)),
+        ("Mapped", 61212),
+        ("Shmem", 16876),
+        ("Slab", 98304),
+        ("CommitLimit", total_kb // 2 + 4194300),
+        ("VmallocTotal", 34359738367),
+        ("HugePages_Total", 0),
+        ("HugePages_Free", 0),
+        ("Hugepagesize", 2048),
+        ("DirectMap4k", 157544),
     ]
     lines = []
     for k, v in rows:
@@ -359,7 +394,7 @@ def default_entry(host: Host) -> BootEntry:
 
 def _kver_from_path(path: str) -> str:
     base = path.rsplit("/", 1)[-1]
-    return base[len("vmlinuz-"):] if base.startswith("vmlinuz-") else base
+    return base[len("vmlinuz-") :] if base.startswith("vmlinuz-") else base
 
 
 def clear_run(host: Host) -> None:
@@ -421,8 +456,9 @@ def boot(host: Host, reason: str = "reboot", start_services: bool = True) -> Dic
         if rel.major >= 9:
             host.log_boot(f"{kind} reserved: 0x{s:016x} - 0x{e + 1:016x} ({size // MiB} MB)")
         else:
-            host.log_boot(f"Reserving {size // MiB}MB of memory at {s // MiB}MB for {kind} "
-                          f"(System RAM: {ram // MiB}MB)")
+            host.log_boot(
+                f"Reserving {size // MiB}MB of memory at {s // MiB}MB for {kind} (System RAM: {ram // MiB}MB)"
+            )
     if not regions:
         host.log_boot("no memory reserved for the crash kernel (kexec_crash_size 0)")
     started: List[str] = []
@@ -464,11 +500,14 @@ def crash(host: Host) -> Optional[Path]:
                     "[    0.000000] Linux version %s (mockbuild@x86-vm-07.build.eng.bos.redhat.com)\n"
                     "[ 1234.567890] sysrq: SysRq : Trigger a crash\n"
                     "[ 1234.567901] BUG: unable to handle kernel NULL pointer dereference at (null)\n"
-                    "[ 1234.567950] Kernel panic - not syncing: Fatal exception\n" % host.uname_r())
+                    "[ 1234.567950] Kernel panic - not syncing: Fatal exception\n" % host.uname_r()
+                )
                 dump_dir = d
                 host.log_boot(f"kdump: saved vmcore in {base.rstrip('/')}/{path.strip('/')}/{name}")
             elif target is not None:
-                host.log_boot(f"kdump: dump target {target[1]} is not mounted on the host; vmcore not visible")
+                host.log_boot(
+                    f"kdump: dump target {target[1]} is not mounted on the host; vmcore not visible"
+                )
         elif target is not None:
             host.log_boot(f"kdump: vmcore sent to {target[0]} target {target[1]} (nothing written locally)")
     else:

@@ -65,8 +65,15 @@ def kernel_pkgs(rel: Release, k: KernelName) -> List[Pkg]:
     owner, meta = k.packages(rel.major)
     pkgs = [kernel_package(rel, k.kver, owner, k.version, k.release)]
     if meta:
-        pkgs.append(Pkg(meta, k.version, k.release, summary="The Linux kernel (meta package)",
-                        requires=(f"{owner} = {k.version}-{k.release}",)))
+        pkgs.append(
+            Pkg(
+                meta,
+                k.version,
+                k.release,
+                summary="The Linux kernel (meta package)",
+                requires=(f"{owner} = {k.version}-{k.release}",),
+            )
+        )
     return pkgs
 
 
@@ -112,13 +119,20 @@ def install_kernel(host: Host, kver: str, out: TextIO, err: TextIO) -> int:
 # ---------------------------------------------------------------------------
 
 
-def run_hook(host: Host, host_path: str, args: List[str], out: TextIO, err: TextIO,
-             extra_env: Optional[Dict[str, str]] = None) -> int:
+def run_hook(
+    host: Host,
+    host_path: str,
+    args: List[str],
+    out: TextIO,
+    err: TextIO,
+    extra_env: Optional[Dict[str, str]] = None,
+) -> int:
     env = exec_env(host)
     env.update(extra_env or {})
     try:
-        proc = subprocess.run([str(host.path(host_path))] + args, env=env, cwd=str(host.root),
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [str(host.path(host_path))] + args, env=env, cwd=str(host.root), capture_output=True, text=True
+        )
     except OSError as exc:
         # what sh prints for a plugin it cannot exec (bad interpreter, ...)
         err.write(f"{host_path}: {exc.strerror}\n")
@@ -137,8 +151,14 @@ def _masked_or_not_executable(host: Host, host_path: str) -> bool:
 
 def _version_sort(names: List[str]) -> List[str]:
     """`sort -Vu` (GNU coreutils), as kernel-install 252's dropindirs_sort."""
-    proc = subprocess.run(["sort", "-Vu"], input="".join(n + "\n" for n in names), stdout=subprocess.PIPE,
-                          text=True, env={"LC_ALL": "C"}, check=True)
+    proc = subprocess.run(
+        ["sort", "-Vu"],
+        input="".join(n + "\n" for n in names),
+        stdout=subprocess.PIPE,
+        text=True,
+        env={"LC_ALL": "C"},
+        check=True,
+    )
     return [n for n in proc.stdout.split("\n") if n]
 
 
@@ -167,9 +187,15 @@ def kernel_install_add(host: Host, kver: str, image: str, out: TextIO, err: Text
     if rel.systemd >= 252:
         # 252 exports these (and KERNEL_INSTALL_VERBOSE); layout "other": no /boot/<token> dir and
         # no loader/entries.srel on RHEL, so ENTRY_DIR_ABS is not created and 20-grub.install runs
-        env.update({"KERNEL_INSTALL_ENTRY_TOKEN": mid, "KERNEL_INSTALL_BOOT_ROOT": "/boot",
-                    "KERNEL_INSTALL_LAYOUT": "other", "KERNEL_INSTALL_INITRD_GENERATOR": "",
-                    "KERNEL_INSTALL_VERBOSE": "0"})
+        env.update(
+            {
+                "KERNEL_INSTALL_ENTRY_TOKEN": mid,
+                "KERNEL_INSTALL_BOOT_ROOT": "/boot",
+                "KERNEL_INSTALL_LAYOUT": "other",
+                "KERNEL_INSTALL_INITRD_GENERATOR": "",
+                "KERNEL_INSTALL_VERBOSE": "0",
+            }
+        )
     else:
         # 239 creates BOOT_DIR_ABS; RHEL 8's 20-grub.install removes /boot/<machine-id> again
         host.path(entry_dir).mkdir(parents=True, exist_ok=True)
@@ -235,7 +261,7 @@ def add_grub_cfg_entry(host: Host, kver: str, title: str, rootdev: str, make_def
     if not cfg.entries:
         raise HostError("grub.cfg has no menuentry to copy")
     tmpl = cfg.entries[idx]
-    block = cfg.lines[tmpl.start:tmpl.end + 1]
+    block = cfg.lines[tmpl.start : tmpl.end + 1]
     new: List[str] = []
     for i, line in enumerate(block):
         n = tmpl.start + i
@@ -257,7 +283,7 @@ def add_grub_cfg_entry(host: Host, kver: str, title: str, rootdev: str, make_def
     # --remove-kernel=TITLE=<title>: an entry of the same title goes first
     for old in reversed(cfg.entries):
         if old.title == title:
-            del cfg.lines[old.start:old.end + 1]
+            del cfg.lines[old.start : old.end + 1]
     cfg = _reparse(cfg)
     first = cfg.entries[0].start if cfg.entries else len(cfg.lines)
     cfg.lines[first:first] = new
@@ -280,7 +306,7 @@ def _reparse(cfg: bootloader.GrubCfg) -> bootloader.GrubCfg:
 def _os_release(host: Host) -> Dict[str, str]:
     out: Dict[str, str] = {}
     for line in (host.read("/etc/os-release") or "").splitlines():
-        m = re.match(r'^([A-Z_]+)=(.*)$', line)
+        m = re.match(r"^([A-Z_]+)=(.*)$", line)
         if m:
             out[m.group(1)] = m.group(2).strip().strip('"')
     return out
@@ -340,8 +366,11 @@ def grub_install_add(host: Host, kver: str, entry_dir: str, image: str) -> int:
         return 0  # "If ${BOOT_DIR_ABS} exists, some other boot loader is active."
     kdir = image.rsplit("/", 1)[0] or "/"
     if kdir != "/boot":
-        for src, dst in ((image, f"/boot/vmlinuz-{kver}"), (f"{kdir}/System.map", f"/boot/System.map-{kver}"),
-                         (f"{kdir}/config", f"/boot/config-{kver}")):
+        for src, dst in (
+            (image, f"/boot/vmlinuz-{kver}"),
+            (f"{kdir}/System.map", f"/boot/System.map-{kver}"),
+            (f"{kdir}/config", f"/boot/config-{kver}"),
+        ):
             text = host.read(src)
             if text is not None:
                 host.write(dst, text, 0o755 if dst.startswith("/boot/vmlinuz") else 0o644)
@@ -351,16 +380,21 @@ def grub_install_add(host: Host, kver: str, entry_dir: str, image: str) -> int:
         flavor = "-" + kver.rsplit("+", 1)[1]
         if flavor == "-debug":
             debugname, debugid = " with debugging", "-debug"
-    lines = [f"title {osr.get('NAME', '')} ({kver}) {osr.get('VERSION', '')}{debugname}",
-             f"version {kver}{debugid}",
-             f"linux /vmlinuz-{kver}",
-             f"initrd /initramfs-{kver}.img",
-             f"options {new_entry_options(host)}"]
+    lines = [
+        f"title {osr.get('NAME', '')} ({kver}) {osr.get('VERSION', '')}{debugname}",
+        f"version {kver}{debugid}",
+        f"linux /vmlinuz-{kver}",
+        f"initrd /initramfs-{kver}.img",
+        f"options {new_entry_options(host)}",
+    ]
     if rel.major == 8:
         stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
         lines.append(f"id {osr.get('ID', 'rhel')}-{stamp}-{kver}")
-    lines += ["grub_users $grub_users", "grub_arg --unrestricted",
-              f"grub_class {'kernel' + flavor if rel.major == 8 else osr.get('ID', 'rhel')}"]
+    lines += [
+        "grub_users $grub_users",
+        "grub_arg --unrestricted",
+        f"grub_class {'kernel' + flavor if rel.major == 8 else osr.get('ID', 'rhel')}",
+    ]
     bls_id = f"{mid}-{kver}"
     host.write(f"/boot/loader/entries/{bls_id}.conf", "\n".join(lines) + "\n")
     if becomes_default(rel, kver, sysconfig_kernel(host)):

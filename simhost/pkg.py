@@ -168,7 +168,12 @@ def process_info(pid: int) -> Optional[Dict[str, Any]]:
 
 def seconds_to_ui_time(seconds: int) -> str:
     if seconds >= 60 * 60 * 24:
-        return "%d day(s) %d:%02d:%02d" % (seconds // 86400, (seconds // 3600) % 24, (seconds // 60) % 60, seconds % 60)
+        return "%d day(s) %d:%02d:%02d" % (
+            seconds // 86400,
+            (seconds // 3600) % 24,
+            (seconds // 60) % 60,
+            seconds % 60,
+        )
     if seconds >= 60 * 60:
         return "%d:%02d:%02d" % (seconds // 3600, (seconds // 60) % 60, seconds % 60)
     return "%02d:%02d" % (seconds // 60, seconds % 60)
@@ -179,8 +184,10 @@ def show_lock_owner_yum(pid: int, err: TextIO) -> None:
     if not ps:
         return
     err.write(f"  The other application is: {ps['name']}\n")
-    err.write("    Memory : %5s RSS (%5sB VSZ)\n" % (format_number(int(ps["vmrss"]) * 1024),
-                                                     format_number(int(ps["vmsize"]) * 1024)))
+    err.write(
+        "    Memory : %5s RSS (%5sB VSZ)\n"
+        % (format_number(int(ps["vmrss"]) * 1024), format_number(int(ps["vmsize"]) * 1024))
+    )
     ago = seconds_to_ui_time(int(time.time()) - int(ps["start_time"]))
     err.write("    Started: %s - %s ago\n" % (time.ctime(int(ps["start_time"])), ago))
     if ps["state"]:
@@ -205,9 +212,28 @@ class Yum7:
     def _parse(self) -> None:
         a = self.argv
         i = 0
-        with_arg = {"--installroot", "--setopt", "-d", "--debuglevel", "-e", "--errorlevel", "--enablerepo",
-                    "--disablerepo", "--releasever", "-c", "--config", "-x", "--exclude", "--disableplugin",
-                    "--enableplugin", "-R", "--randomwait", "--color", "--downloaddir", "--rpmverbosity"}
+        with_arg = {
+            "--installroot",
+            "--setopt",
+            "-d",
+            "--debuglevel",
+            "-e",
+            "--errorlevel",
+            "--enablerepo",
+            "--disablerepo",
+            "--releasever",
+            "-c",
+            "--config",
+            "-x",
+            "--exclude",
+            "--disableplugin",
+            "--enableplugin",
+            "-R",
+            "--randomwait",
+            "--color",
+            "--downloaddir",
+            "--rpmverbosity",
+        }
         while i < len(a):
             x = a[i]
             name, eq, val = x.partition("=")
@@ -257,7 +283,9 @@ class Yum7:
                 self.err.write(f"Existing lock {YUM_PID}: another copy is running as pid {holder}.\n")
                 first = False
             if exit_on_lock:
-                self.err.write("\n\nAnother app is currently holding the yum lock; exiting as configured by exit_on_lock\n")
+                self.err.write(
+                    "\n\nAnother app is currently holding the yum lock; exiting as configured by exit_on_lock\n"
+                )
                 self.err.flush()
                 return 1
             self.err.write("Another app is currently holding the yum lock; waiting for it to exit...\n")
@@ -275,8 +303,11 @@ class Yum7:
 
     # -- queries ----------------------------------------------------------
     def installed(self, name: str) -> List[str]:
-        proc = subprocess.run(rpm_argv(["--root", str(self.host.root), "-q", "--qf", "%{NEVRA}\\n", name]),
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            rpm_argv(["--root", str(self.host.root), "-q", "--qf", "%{NEVRA}\\n", name]),
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             return []
         return [x.replace("0:", "", 1) if re.match(r"^[^:]*-0:", x) else x for x in proc.stdout.split()]
@@ -294,8 +325,14 @@ class Yum7:
                 m = re.match(r"^(.*)-([^-]+)-([^-]+)\.([^.]+)$", nvra)
                 if m:
                     size = (repo / f"{nvra}.rpm").stat().st_size if (repo / f"{nvra}.rpm").exists() else 0
-                    pkgs[m.group(1)] = {"nvra": nvra, "version": m.group(2), "release": m.group(3),
-                                        "arch": m.group(4), "repo": self._repo_id, "size": str(size)}
+                    pkgs[m.group(1)] = {
+                        "nvra": nvra,
+                        "version": m.group(2),
+                        "release": m.group(3),
+                        "arch": m.group(4),
+                        "repo": self._repo_id,
+                        "size": str(size),
+                    }
         return pkgs
 
     def _repo_dirs(self) -> List[Path]:
@@ -336,8 +373,14 @@ class Yum7:
             self.unlock()
 
     def _passthrough(self) -> int:
-        argv = dnf_argv(self.host, (["-y"] if self.assumeyes else []) + (["-q"] if self.quiet else [])
-                        + [f"--setopt={k}={v}" for k, v in self.setopts.items()] + self.passthrough + self.words)
+        argv = dnf_argv(
+            self.host,
+            (["-y"] if self.assumeyes else [])
+            + (["-q"] if self.quiet else [])
+            + [f"--setopt={k}={v}" for k, v in self.setopts.items()]
+            + self.passthrough
+            + self.words,
+        )
         proc = subprocess.run(argv, env=dnf_env(self.host), capture_output=True, text=True)
         self.out.write(proc.stdout)
         self.err.write(proc.stderr)
@@ -384,8 +427,16 @@ class Yum7:
         for p in todo:
             size = int(p["size"])
             total += size
-            w(" %-20s %-10s %-25s %-16s %5s\n" % (_name_of(p), p["arch"], f"{p['version']}-{p['release']}",
-                                                  p["repo"], format_number(size).replace(" ", " ") ))
+            w(
+                " %-20s %-10s %-25s %-16s %5s\n"
+                % (
+                    _name_of(p),
+                    p["arch"],
+                    f"{p['version']}-{p['release']}",
+                    p["repo"],
+                    format_number(size).replace(" ", " "),
+                )
+            )
         w("\nTransaction Summary\n" + "=" * 80 + "\n")
         w("Install  %d Package%s\n\n" % (len(todo), "" if len(todo) == 1 else "s"))
         w("Total download size: %s\n" % format_number(total))
@@ -397,10 +448,13 @@ class Yum7:
             if answer not in ("y", "yes"):
                 w("Exiting on user command\n")
                 return 1
-        w("Downloading packages:\nRunning transaction check\nRunning transaction test\n"
-          "Transaction test succeeded\nRunning transaction\n")
-        argv = dnf_argv(self.host, ["-y", "-q", "--setopt=exit_on_lock=True", "install"]
-                        + [_name_of(p) for p in todo])
+        w(
+            "Downloading packages:\nRunning transaction check\nRunning transaction test\n"
+            "Transaction test succeeded\nRunning transaction\n"
+        )
+        argv = dnf_argv(
+            self.host, ["-y", "-q", "--setopt=exit_on_lock=True", "install"] + [_name_of(p) for p in todo]
+        )
         proc = subprocess.run(argv, env=dnf_env(self.host), capture_output=True, text=True)
         if proc.returncode != 0:
             self.err.write(proc.stderr)
@@ -507,10 +561,16 @@ def start_lock_holder(root: Path, seconds: float) -> int:
     env = dict(os.environ)
     pkg_parent = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    proc = subprocess.Popen([sys.executable, "-m", "simhost.pkg", "--hold-lock", str(root), str(seconds)],
-                            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=env, start_new_session=True, close_fds=True,
-                            universal_newlines=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simhost.pkg", "--hold-lock", str(root), str(seconds)],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+        close_fds=True,
+        universal_newlines=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     proc.stdout.close()

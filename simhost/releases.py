@@ -170,7 +170,9 @@ class Release:
 
 RELEASE_DATA: Dict[str, Release] = {
     "7.9": Release(
-        version="7.9", major=7, minor=9,
+        version="7.9",
+        major=7,
+        minor=9,
         os_name="Red Hat Enterprise Linux Server",
         pretty_name="Red Hat Enterprise Linux Server 7.9 (Maipo)",
         redhat_release="Red Hat Enterprise Linux Server release 7.9 (Maipo)",
@@ -195,7 +197,9 @@ RELEASE_DATA: Dict[str, Release] = {
         release_pkg_evr=("7.9", "7.el7"),
     ),
     "8.10": Release(
-        version="8.10", major=8, minor=10,
+        version="8.10",
+        major=8,
+        minor=10,
         os_name="Red Hat Enterprise Linux",
         pretty_name="Red Hat Enterprise Linux 8.10 (Ootpa)",
         redhat_release="Red Hat Enterprise Linux release 8.10 (Ootpa)",
@@ -221,7 +225,9 @@ RELEASE_DATA: Dict[str, Release] = {
         release_pkg_evr=("8.10", "1.0.el8"),
     ),
     "9.2": Release(
-        version="9.2", major=9, minor=2,
+        version="9.2",
+        major=9,
+        minor=2,
         os_name="Red Hat Enterprise Linux",
         pretty_name="Red Hat Enterprise Linux 9.2 (Plow)",
         redhat_release="Red Hat Enterprise Linux release 9.2 (Plow)",
@@ -247,7 +253,9 @@ RELEASE_DATA: Dict[str, Release] = {
         release_pkg_evr=("9.2", "0.13.el9"),
     ),
     "9.4": Release(
-        version="9.4", major=9, minor=4,
+        version="9.4",
+        major=9,
+        minor=4,
         os_name="Red Hat Enterprise Linux",
         pretty_name="Red Hat Enterprise Linux 9.4 (Plow)",
         redhat_release="Red Hat Enterprise Linux release 9.4 (Plow)",
@@ -272,7 +280,9 @@ RELEASE_DATA: Dict[str, Release] = {
         release_pkg_evr=("9.4", "0.5.el9"),
     ),
     "10.0": Release(
-        version="10.0", major=10, minor=0,
+        version="10.0",
+        major=10,
+        minor=0,
         os_name="Red Hat Enterprise Linux",
         pretty_name="Red Hat Enterprise Linux 10.0 (Coughlan)",
         redhat_release="Red Hat Enterprise Linux release 10.0 (Coughlan)",
@@ -302,7 +312,9 @@ RELEASE_DATA: Dict[str, Release] = {
         release_pkg_evr=("10.0", "0.14.el10"),  # [inferred] release number
     ),
     "10.1": Release(
-        version="10.1", major=10, minor=1,
+        version="10.1",
+        major=10,
+        minor=1,
         os_name="Red Hat Enterprise Linux",
         pretty_name="Red Hat Enterprise Linux 10.1 (Coughlan)",
         redhat_release="Red Hat Enterprise Linux release 10.1 (Coughlan)",
@@ -390,8 +402,10 @@ class KernelName:
 def parse_kver(kver: str) -> KernelName:
     m = re.fullmatch(r"([^-]+)-(.+)\.(x86_64|aarch64|ppc64le|s390x|noarch)(?:\+([A-Za-z0-9_-]+))?", kver)
     if not m:
-        raise ValueError(f"bad kernel version {kver!r}: expected VERSION-RELEASE.ARCH[+VARIANT], "
-                         "e.g. 5.14.0-427.31.1.el9_4.x86_64+rt")
+        raise ValueError(
+            f"bad kernel version {kver!r}: expected VERSION-RELEASE.ARCH[+VARIANT], "
+            "e.g. 5.14.0-427.31.1.el9_4.x86_64+rt"
+        )
     return KernelName(kver, m.group(1), m.group(2), m.group(3), m.group(4) or "")
 
 
@@ -402,8 +416,10 @@ def check_kver_for_release(rel: Release, kver: str) -> KernelName:
         raise ValueError(f"{kver}: the simulated hosts are x86_64 (+rt-64k is aarch64 only)")
     suffix_era = rel.major >= 10 or (rel.major == 9 and rel.minor >= 3)
     if k.variant.startswith("rt") and not suffix_era:
-        raise ValueError(f"{kver}: RHEL {rel.version} names RT kernels with `.rtN.` (e.g. {rel.rt_kver}); "
-                         "the +rt suffix starts with 9.3")
+        raise ValueError(
+            f"{kver}: RHEL {rel.version} names RT kernels with `.rtN.` (e.g. {rel.rt_kver}); "
+            "the +rt suffix starts with 9.3"
+        )
     if k.variant not in ("", "rt", "rt-debug", "debug"):
         raise ValueError(f"{kver}: variant +{k.variant} does not exist on x86_64 RHEL {rel.version}")
     if suffix_era and _RT_INFIX.search(kver):
@@ -425,7 +441,13 @@ def _kdump_files(rel: Release) -> List[Tuple[str, str, str]]:
     ]
     if rel.crashkernel_hook:
         # kexec-tools.spec since 2.0.22-4 (6463641) / kdump-utils.spec: %{_prefix}/lib/kernel/install.d
-        files.append(("/usr/lib/kernel/install.d/92-crashkernel.install", "exe", "92-crashkernel.install.kexec-tools-2.0.22+"))
+        files.append(
+            (
+                "/usr/lib/kernel/install.d/92-crashkernel.install",
+                "exe",
+                "92-crashkernel.install.kexec-tools-2.0.22+",
+            )
+        )
     if rel.major >= 8:
         files.append(("/usr/lib/kernel/install.d/60-kdump.install", "exe", "@60-kdump.install"))
     return files
@@ -439,9 +461,11 @@ def _rt_setup_files(rel: Release) -> List[Tuple[str, str, str]]:
         files.append(("/usr/bin/kernel-is-rt", "exe", "@kernel-is-rt"))
     else:
         # realtime-setup %files: %{_sbindir}/kernel-is-rt, %{_bindir}/realtime-setup
-        files += [("/usr/sbin/kernel-is-rt", "exe", "@kernel-is-rt"),
-                  ("/usr/bin/realtime-setup", "exe", "@realtime-setup"),
-                  ("/etc/sysconfig/realtime-setup", "config", "@realtime-setup-sysconfig")]
+        files += [
+            ("/usr/sbin/kernel-is-rt", "exe", "@kernel-is-rt"),
+            ("/usr/bin/realtime-setup", "exe", "@realtime-setup"),
+            ("/etc/sysconfig/realtime-setup", "config", "@realtime-setup-sysconfig"),
+        ]
     if rel.rt_setup_kdump:
         files.append((f"/usr/bin/{rel.rt_setup_kdump}", "exe", "@rt-setup-kdump"))
     return files
@@ -471,8 +495,14 @@ def kernel_package(rel: Release, kver: str, name: str, ver: str, relno: str) -> 
     # rpm refuses a second '-' in an EVR ("double separator"), so +rt-debug's Provides spells the
     # variant with '_' [inferred: how the real kernel.spec words it was not checked]
     uname = kver.split("-", 1)[0] + "-" + kver.split("-", 1)[1].replace("-", "_")
-    return Pkg(name, ver, relno, files=files, summary=f"The Linux kernel ({kver})",
-               provides=(f"kernel-uname-r = {uname}",))
+    return Pkg(
+        name,
+        ver,
+        relno,
+        files=files,
+        summary=f"The Linux kernel ({kver})",
+        provides=(f"kernel-uname-r = {uname}",),
+    )
 
 
 def repo_packages(rel: Release) -> List[Pkg]:
@@ -481,34 +511,73 @@ def repo_packages(rel: Release) -> List[Pkg]:
     pkgs: List[Pkg] = []
     if rel.kdump_utils:
         # kexec-tools 2.0.29 on 10 is only /usr/sbin/kexec (+ vmcore-dmesg); it Recommends kdump-utils
-        pkgs.append(Pkg("kexec-tools", *rel.kexec_tools, arch="x86_64",
-                        summary="The kexec/kdump userspace component",
-                        files=(("/usr/sbin/kexec", "exe", "@kexec"), ("/usr/sbin/vmcore-dmesg", "exe", "@kexec")),
-                        recommends=("kdump-utils",)))
-        pkgs.append(Pkg("kdump-utils", *rel.kdump_utils, arch="x86_64",
-                        summary="Kernel crash dump collection utilities", files=tuple(_kdump_files(rel)),
-                        requires=("kexec-tools >= 2.0.28-8",)))
+        pkgs.append(
+            Pkg(
+                "kexec-tools",
+                *rel.kexec_tools,
+                arch="x86_64",
+                summary="The kexec/kdump userspace component",
+                files=(("/usr/sbin/kexec", "exe", "@kexec"), ("/usr/sbin/vmcore-dmesg", "exe", "@kexec")),
+                recommends=("kdump-utils",),
+            )
+        )
+        pkgs.append(
+            Pkg(
+                "kdump-utils",
+                *rel.kdump_utils,
+                arch="x86_64",
+                summary="Kernel crash dump collection utilities",
+                files=tuple(_kdump_files(rel)),
+                requires=("kexec-tools >= 2.0.28-8",),
+            )
+        )
     else:
-        pkgs.append(Pkg("kexec-tools", *rel.kexec_tools, arch="x86_64",
-                        summary="The kexec/kdump userspace component",
-                        files=tuple(_kdump_files(rel) + [("/usr/sbin/kexec", "exe", "@kexec")])))
-    pkgs.append(Pkg(rel.rt_setup_name, *rel.rt_setup, arch="x86_64",
-                    summary="Setup RHEL for Real Time" if maj <= 8 else "Setup RT/low-latency environment details",
-                    files=tuple(_rt_setup_files(rel))))
+        pkgs.append(
+            Pkg(
+                "kexec-tools",
+                *rel.kexec_tools,
+                arch="x86_64",
+                summary="The kexec/kdump userspace component",
+                files=tuple(_kdump_files(rel) + [("/usr/sbin/kexec", "exe", "@kexec")]),
+            )
+        )
+    pkgs.append(
+        Pkg(
+            rel.rt_setup_name,
+            *rel.rt_setup,
+            arch="x86_64",
+            summary="Setup RHEL for Real Time" if maj <= 8 else "Setup RT/low-latency environment details",
+            files=tuple(_rt_setup_files(rel)),
+        )
+    )
     if rel.system_config_kdump:
-        pkgs.append(Pkg("system-config-kdump", *rel.system_config_kdump, arch="noarch",
-                        summary="A graphical interface for configuring kernel crash dumping",
-                        files=(("/usr/bin/system-config-kdump", "exe", "@system-config-kdump"),)))
+        pkgs.append(
+            Pkg(
+                "system-config-kdump",
+                *rel.system_config_kdump,
+                arch="noarch",
+                summary="A graphical interface for configuring kernel crash dumping",
+                files=(("/usr/bin/system-config-kdump", "exe", "@system-config-kdump"),),
+            )
+        )
     for kver, (ver, relno) in ((rel.rt_kver, rel.rt_rpm), (rel.std_kver, rel.std_rpm)):
         owner, meta = parse_kver(kver).packages(maj)
         pkgs.append(kernel_package(rel, kver, owner, ver, relno))
         if meta:
             pkgs.append(Pkg(meta, ver, relno, summary="The Linux kernel (meta package)"))
-    pkgs.append(Pkg(rel.release_pkg, rel.release_pkg_evr[0], rel.release_pkg_evr[1],
-                    summary=f"{rel.os_name} release file",
-                    provides=(f"system-release = {rel.version}",
-                              f"system-release(releasever) = {rel.major if maj >= 8 else '7Server'}",
-                              "redhat-release")))
+    pkgs.append(
+        Pkg(
+            rel.release_pkg,
+            rel.release_pkg_evr[0],
+            rel.release_pkg_evr[1],
+            summary=f"{rel.os_name} release file",
+            provides=(
+                f"system-release = {rel.version}",
+                f"system-release(releasever) = {rel.major if maj >= 8 else '7Server'}",
+                "redhat-release",
+            ),
+        )
+    )
     return pkgs
 
 

@@ -37,12 +37,13 @@ def cache_root() -> Path:
 
 # -- payload contents ---------------------------------------------------------
 
+
 def _sysconfig(rel: Release) -> str:
     text = (DATA_DIR / rel.sysconfig).read_text()
     if rel.sysconfig_remove_extra:
         out = []
         for line in text.splitlines(True):
-            if line.startswith("KDUMP_COMMANDLINE_REMOVE=\"") and line.rstrip().endswith('"'):
+            if line.startswith('KDUMP_COMMANDLINE_REMOVE="') and line.rstrip().endswith('"'):
                 line = line.rstrip()[:-1] + rel.sysconfig_remove_extra + '"\n'
             out.append(line)
         text = "".join(out)
@@ -148,8 +149,7 @@ def repo_dir(rel: Release) -> Path:
 
 
 def _run(argv: List[str], cwd: Path) -> None:
-    proc = subprocess.run(argv, cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True)
+    proc = subprocess.run(argv, cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:3])} ... failed ({proc.returncode}):\n{proc.stdout[-4000:]}")
 
@@ -174,15 +174,24 @@ def _build_rpms(rel: Release, pkgs: List[Pkg], work: Path, out: Path) -> None:
         spec.write_text(_spec(rel, pkg, staging))
         specs.append((pkg, spec))
     defines = [
-        "--define", f"_topdir {top}",
-        "--define", f"_dbpath {work / 'rpmdb-unused'}",
-        "--define", f"_tmppath {work / 'tmp'}",
-        "--define", "debug_package %{nil}",
-        "--define", "__os_install_post %{nil}",
-        "--define", "_build_id_links none",
-        "--define", "_binary_payload w2.xzdio",
-        "--define", "_source_payload w2.xzdio",
-        "--define", "_buildhost simhost.example.com",
+        "--define",
+        f"_topdir {top}",
+        "--define",
+        f"_dbpath {work / 'rpmdb-unused'}",
+        "--define",
+        f"_tmppath {work / 'tmp'}",
+        "--define",
+        "debug_package %{nil}",
+        "--define",
+        "__os_install_post %{nil}",
+        "--define",
+        "_build_id_links none",
+        "--define",
+        "_binary_payload w2.xzdio",
+        "--define",
+        "_source_payload w2.xzdio",
+        "--define",
+        "_buildhost simhost.example.com",
     ]
     (work / "tmp").mkdir(exist_ok=True)
     for arch in ("x86_64", "noarch"):
@@ -208,11 +217,17 @@ def build_repo(rel: Release) -> Path:
         out.mkdir()
         _build_rpms(rel, releases.repo_packages(rel), work, out)
         _run(["createrepo_c", "--quiet", "--no-database", str(out)], work)
-        (out / "simhost-repo.json").write_text(json.dumps({
-            "release": rel.version,
-            "key": cache_key(rel),
-            "packages": [p.nvra for p in releases.repo_packages(rel)],
-        }, indent=1) + "\n")
+        (out / "simhost-repo.json").write_text(
+            json.dumps(
+                {
+                    "release": rel.version,
+                    "key": cache_key(rel),
+                    "packages": [p.nvra for p in releases.repo_packages(rel)],
+                },
+                indent=1,
+            )
+            + "\n"
+        )
         _publish(out, final)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -27,12 +27,14 @@ from .pkg import rpm_argv
 
 
 def usage(out: TextIO, me: str) -> None:
-    out.write(f"usage: {me} [-g|--grub] [-r|--rhel] [-v|--verbose] [-h|--help]\n"
-              "       --grub    - add crashkernel arg to rt grub entries\n"
-              "       --rhel    - use the RHEL-8 kernel as the kdump kernel\n"
-              "                   (the default is to use the RHEL-RT kernel)\n"
-              "       --verbose - print out actions\n"
-              "       --help    - print this message\n")
+    out.write(
+        f"usage: {me} [-g|--grub] [-r|--rhel] [-v|--verbose] [-h|--help]\n"
+        "       --grub    - add crashkernel arg to rt grub entries\n"
+        "       --rhel    - use the RHEL-8 kernel as the kdump kernel\n"
+        "                   (the default is to use the RHEL-RT kernel)\n"
+        "       --verbose - print out actions\n"
+        "       --help    - print this message\n"
+    )
 
 
 def fatal(out: TextIO, me: str, text: str) -> int:
@@ -59,8 +61,11 @@ def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: Te
             usage(out, me)
             return 255
         else:
-            err.write(f"getopt: unrecognized option '{a}'\n" if a.startswith("--") else
-                      f"getopt: invalid option -- '{a.lstrip('-')[:1]}'\n")
+            err.write(
+                f"getopt: unrecognized option '{a}'\n"
+                if a.startswith("--")
+                else f"getopt: invalid option -- '{a.lstrip('-')[:1]}'\n"
+            )
             usage(out, me)
             return 255
     if not host.exists("/etc/sysconfig/kdump"):
@@ -70,13 +75,17 @@ def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: Te
     if not grub:
         out.write("Not performing changes to /etc/grub.conf\n\n")
         if "crashkernel" not in host.cmdline():
-            out.write("  Kernel DOES NOT have memory reserved for kdump kernel...\n"
-                      "  Use --grub option to enable crashkernel option on kernel command line\n\n")
+            out.write(
+                "  Kernel DOES NOT have memory reserved for kdump kernel...\n"
+                "  Use --grub option to enable crashkernel option on kernel command line\n\n"
+            )
     pkg = "kernel" if rhel else "kernel-rt"
     proc = subprocess.run(rpm_argv(["-q", "--last", pkg]), capture_output=True, text=True)
     first = (proc.stdout.splitlines() or [""])[0].split()
     # latest_package_ver: $($rpmcmd $pkg | head -1 | awk '{print $1}'); echo ${ver#$pkg-}
-    ver = first[0][len(pkg) + 1:] if first and first[0].startswith(pkg + "-") else (first[0] if first else "")
+    ver = (
+        first[0][len(pkg) + 1 :] if first and first[0].startswith(pkg + "-") else (first[0] if first else "")
+    )
     if not ver:
         return fatal(out, me, f"  Can't find {pkg} package information!")
     if verbose:
@@ -85,7 +94,7 @@ def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: Te
     boot = sorted(p.name for p in host.path("/boot").glob(f"vmlinuz-{glob_escape(ver)}*"))
     if not boot:
         return fatal(out, me, "  Can't get vmlinux version!")
-    kver = boot[0][len("vmlinuz-"):]
+    kver = boot[0][len("vmlinuz-") :]
     text = host.read("/etc/sysconfig/kdump") or ""
     shutil.copy2(host.path("/etc/sysconfig/kdump"), host.path("/etc/sysconfig/kdump.save"))
     text = re.sub(r"^KDUMP_KERNELVER.*$", f'KDUMP_KERNELVER="{kver}"', text, flags=re.M)

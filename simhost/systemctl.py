@@ -25,18 +25,74 @@ from .host import Host, HostError, find_root, write_atomic
 
 REAL = "/usr/bin/systemctl"
 UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system")
-FILE_CMDS = ("enable", "disable", "reenable", "mask", "unmask", "preset", "is-enabled", "list-unit-files",
-             "link", "revert")
-FLAG_OPTS = {"-q", "--quiet", "--no-pager", "--no-block", "--now", "--system", "-l", "--full", "--no-legend",
-             "--plain", "--force", "-f", "--no-reload", "--no-ask-password", "--value", "--all", "-a",
-             "--runtime", "--global"}
-ARG_OPTS = {"--root", "-n", "--lines", "--state", "-t", "--type", "-p", "--property", "-H", "--host", "-M",
-            "--machine", "-o", "--output", "--job-mode", "--kill-who", "-s", "--signal"}
+FILE_CMDS = (
+    "enable",
+    "disable",
+    "reenable",
+    "mask",
+    "unmask",
+    "preset",
+    "is-enabled",
+    "list-unit-files",
+    "link",
+    "revert",
+)
+FLAG_OPTS = {
+    "-q",
+    "--quiet",
+    "--no-pager",
+    "--no-block",
+    "--now",
+    "--system",
+    "-l",
+    "--full",
+    "--no-legend",
+    "--plain",
+    "--force",
+    "-f",
+    "--no-reload",
+    "--no-ask-password",
+    "--value",
+    "--all",
+    "-a",
+    "--runtime",
+    "--global",
+}
+ARG_OPTS = {
+    "--root",
+    "-n",
+    "--lines",
+    "--state",
+    "-t",
+    "--type",
+    "-p",
+    "--property",
+    "-H",
+    "--host",
+    "-M",
+    "--machine",
+    "-o",
+    "--output",
+    "--job-mode",
+    "--kill-who",
+    "-s",
+    "--signal",
+}
 
 
 def unit_name(name: str) -> str:
-    if "." in name and name.rsplit(".", 1)[1] in ("service", "target", "socket", "timer", "mount", "path",
-                                                   "slice", "scope", "device", "swap"):
+    if "." in name and name.rsplit(".", 1)[1] in (
+        "service",
+        "target",
+        "socket",
+        "timer",
+        "mount",
+        "path",
+        "slice",
+        "scope",
+        "device",
+        "swap",
+    ):
         return name
     return name + ".service"
 
@@ -87,15 +143,29 @@ class Units:
         except (FileNotFoundError, ValueError):
             return None
 
-    def set_state(self, unit: str, active: str, result: str = "success", log: Optional[List[str]] = None,
-                  condition: str = "", status: int = 0) -> None:
+    def set_state(
+        self,
+        unit: str,
+        active: str,
+        result: str = "success",
+        log: Optional[List[str]] = None,
+        condition: str = "",
+        status: int = 0,
+    ) -> None:
         old = self.state(unit) or {}
         journal = list(old.get("journal", []))
         stamp = time.strftime("%b %d %H:%M:%S")
         for line in log or []:
             journal.append(f"{stamp} {line}")
-        st = {"active": active, "result": result, "since": time.time(), "journal": journal[-50:],
-              "condition": condition, "status": status, "pid": os.getpid()}
+        st = {
+            "active": active,
+            "result": result,
+            "since": time.time(),
+            "journal": journal[-50:],
+            "condition": condition,
+            "status": status,
+            "pid": os.getpid(),
+        }
         write_atomic(self._state_path(unit), json.dumps(st, indent=1) + "\n")
 
     def active_state(self, unit: str) -> str:
@@ -161,16 +231,22 @@ class Units:
         else:
             rc, log = 0, []
         if rc != 0:
-            log.append(f"systemd[1]: {unit}: main process exited, code=exited, status={rc}/FAILURE"
-                       if rel.major == 7 else
-                       f"systemd[1]: {unit}: Main process exited, code=exited, status={rc}/FAILURE")
+            log.append(
+                f"systemd[1]: {unit}: main process exited, code=exited, status={rc}/FAILURE"
+                if rel.major == 7
+                else f"systemd[1]: {unit}: Main process exited, code=exited, status={rc}/FAILURE"
+            )
             log.append(f"systemd[1]: Failed to start {desc}.")
             self.set_state(unit, "failed", "exit-code", log, status=rc)
             if rel.major >= 9:
-                return 1, [f"Job for {unit} failed because the control process exited with error code.",
-                           f'See "systemctl status {unit}" and "journalctl -xeu {unit}" for details.']
-            return 1, [f'Job for {unit} failed because the control process exited with error code. '
-                       f'See "systemctl status {unit}" and "journalctl -xe" for details.']
+                return 1, [
+                    f"Job for {unit} failed because the control process exited with error code.",
+                    f'See "systemctl status {unit}" and "journalctl -xeu {unit}" for details.',
+                ]
+            return 1, [
+                f"Job for {unit} failed because the control process exited with error code. "
+                f'See "systemctl status {unit}" and "journalctl -xe" for details.'
+            ]
         log.append(f"systemd[1]: Started {desc}.")
         self.set_state(unit, "active", "success", log)
         return 0, []
@@ -223,14 +299,20 @@ class Units:
             lines.append(f"{'Active:':>{w}} inactive (dead)" + (f" since {since}" if st else ""))
             if st.get("condition"):
                 lines.append(f"{'Condition:':>{w}} start condition failed at {since}")
-                lines.append(" " * (w + 1) + f"└─ {st['condition']} was not met"
-                             if rel.major >= 8 else " " * (w + 1) + f"{st['condition']} was not met")
+                lines.append(
+                    " " * (w + 1) + f"└─ {st['condition']} was not met"
+                    if rel.major >= 8
+                    else " " * (w + 1) + f"{st['condition']} was not met"
+                )
         if st and st.get("active") in ("active", "failed"):
             code = st.get("status", 0)
             res = "0/SUCCESS" if code == 0 else f"{code}/FAILURE"
-            lines.append(f"{'Process:':>{w}} {st.get('pid', 1)} ExecStart=/usr/bin/kdumpctl start "
-                         f"(code=exited, status={res})" if unit == "kdump.service" else
-                         f"{'Process:':>{w}} {st.get('pid', 1)} (code=exited, status={res})")
+            lines.append(
+                f"{'Process:':>{w}} {st.get('pid', 1)} ExecStart=/usr/bin/kdumpctl start "
+                f"(code=exited, status={res})"
+                if unit == "kdump.service"
+                else f"{'Process:':>{w}} {st.get('pid', 1)} (code=exited, status={res})"
+            )
             lines.append(f"{'Main PID:':>{w}} {st.get('pid', 1)} (code=exited, status={res})")
         journal = st.get("journal", [])[-10:]
         if journal:
@@ -269,15 +351,19 @@ def rewrite_messages(text: str, root: str, major: int) -> str:
 
 
 def real_systemctl(host: Host, cmd: str, flags: List[str], units: List[str]) -> Tuple[int, str, str]:
-    argv = [REAL, "--root", str(host.root)] + [f for f in flags if f in ("-q", "--quiet", "--force", "-f",
-                                                                            "--runtime", "--no-reload")]
+    argv = [REAL, "--root", str(host.root)] + [
+        f for f in flags if f in ("-q", "--quiet", "--force", "-f", "--runtime", "--no-reload")
+    ]
     argv += [cmd] + units
     env = dict(os.environ)
     env["SYSTEMD_OFFLINE"] = "1"
     proc = subprocess.run(argv, capture_output=True, text=True, env=env)
     root = str(host.root)
-    return (proc.returncode, rewrite_messages(proc.stdout, root, host.release.major),
-            rewrite_messages(proc.stderr, root, host.release.major))
+    return (
+        proc.returncode,
+        rewrite_messages(proc.stdout, root, host.release.major),
+        rewrite_messages(proc.stderr, root, host.release.major),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -353,7 +439,12 @@ def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: Te
         if cmd in ("enable", "disable") and not units:
             err.write("Too few arguments.\n")
             return 1
-        if cmd == "is-enabled" and rel.systemd >= 257 and units and all(u.unit_file(x) is None for x in units):
+        if (
+            cmd == "is-enabled"
+            and rel.systemd >= 257
+            and units
+            and all(u.unit_file(x) is None for x in units)
+        ):
             # samples/commands/systemctl-is-enabled.kdump.not-found.new-systemd.stdout: newer systemd
             # (RHEL 10's 257) says "not-found" on stdout and exits 4 instead of the 252 error line
             if not quiet:
@@ -383,8 +474,16 @@ def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: Te
             if cmd == "is-failed" and state == "failed":
                 rc = 0
         return rc
-    if cmd in ("start", "stop", "restart", "try-restart", "reload-or-restart", "condrestart", "reload",
-               "force-reload"):
+    if cmd in (
+        "start",
+        "stop",
+        "restart",
+        "try-restart",
+        "reload-or-restart",
+        "condrestart",
+        "reload",
+        "force-reload",
+    ):
         if not units:
             err.write("Too few arguments.\n")
             return 1
@@ -429,8 +528,9 @@ def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: Te
                 "LoadState": "masked" if u.masked(unit) else ("loaded" if u.unit_file(unit) else "not-found"),
                 "ActiveState": u.active_state(unit) if u.active_state(unit) != "unknown" else "inactive",
                 "SubState": {"active": "exited", "failed": "failed"}.get(u.active_state(unit), "dead"),
-                "UnitFileState": "masked" if u.masked(unit) else (
-                    "enabled" if u.enabled(unit) else ("disabled" if u.unit_file(unit) else "")),
+                "UnitFileState": "masked"
+                if u.masked(unit)
+                else ("enabled" if u.enabled(unit) else ("disabled" if u.unit_file(unit) else "")),
                 "Result": (u.state(unit) or {}).get("result", "success"),
             }
             keys = props or list(values)

@@ -225,7 +225,9 @@ def gather_default_crashkernel(host: Host, os_release: Fact[OsRelease]) -> Fact[
         row = releases.profile(os_release.known_value.major, os_release.known_value.minor)
     argv = ["kdumpctl", "get-default-crashkernel"]
     if row is None or not row.get_default_crashkernel:
-        return Fact.missing("default_crashkernel", "command " + " ".join(argv), "this release has no such verb")
+        return Fact.missing(
+            "default_crashkernel", "command " + " ".join(argv), "this release has no such verb"
+        )
     return command_fact(host, "default_crashkernel", argv, kernel.parse_default_crashkernel)
 
 
@@ -299,7 +301,11 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
         ),
         default_crashkernel=gather_default_crashkernel(host, os_release),
         sysconfig_kernel=file_fact(
-            host, "sysconfig_kernel", "/etc/sysconfig/kernel", platform.parse_sysconfig_kernel, absent_known=True
+            host,
+            "sysconfig_kernel",
+            "/etc/sysconfig/kernel",
+            platform.parse_sysconfig_kernel,
+            absent_known=True,
         ),
         paths=paths,
     )

@@ -93,7 +93,9 @@ class GrubbyBls:
 # Fedora rpms/grubby revisions whose --info/--default-* code paths these are;
 # each was run on the fixture corpus (tests/fixtures/bls/).
 GRUBBY_BLS_EXPAND_ALL_VARS = GrubbyBls("5d39638 (8.40-52, 2021-04)", "rpm-sort", True)
-GRUBBY_BLS_RPM_SORT = GrubbyBls("2f62077 (8.40-67, 2022-10; read path unchanged since 2b59d13)", "rpm-sort", False)
+GRUBBY_BLS_RPM_SORT = GrubbyBls(
+    "2f62077 (8.40-67, 2022-10; read path unchanged since 2b59d13)", "rpm-sort", False
+)
 GRUBBY_BLS_SORT_V = GrubbyBls("68f872a (8.40-68, 2022-11; = d696710 8.40-69)", "sort-V", False)
 FLAVORS = {
     "5d39638": GRUBBY_BLS_EXPAND_ALL_VARS,
@@ -346,8 +348,14 @@ def _lines(text: str) -> List[str]:
 
 
 _CLASSES = {
-    "alpha": "A-Za-z", "digit": "0-9", "alnum": "A-Za-z0-9", "upper": "A-Z", "lower": "a-z",
-    "space": " \\t\\n\\r\\f\\v", "blank": " \\t", "punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
+    "alpha": "A-Za-z",
+    "digit": "0-9",
+    "alnum": "A-Za-z0-9",
+    "upper": "A-Z",
+    "lower": "a-z",
+    "space": " \\t\\n\\r\\f\\v",
+    "blank": " \\t",
+    "punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
     "xdigit": "0-9A-Fa-f",
 }
 
@@ -369,8 +377,8 @@ def _bracket(pat: str, i: int, escapes: bool) -> Tuple[Optional[str], int]:
         first = False
         if c == "[" and j + 1 < len(pat) and pat[j + 1] == ":":
             end = pat.find(":]", j + 2)
-            if end != -1 and pat[j + 2:end] in _CLASSES:
-                parts.append(_CLASSES[pat[j + 2:end]])
+            if end != -1 and pat[j + 2 : end] in _CLASSES:
+                parts.append(_CLASSES[pat[j + 2 : end]])
                 j = end + 2
                 continue
         if c == "\\" and escapes and j + 1 < len(pat) and pat[j + 1] in "nt\\":
@@ -439,7 +447,7 @@ def _sed_s_first(text: str, bre: str, repl: str) -> str:
     m = re.search(_bre(bre), text, re.DOTALL)
     if not m:
         return text
-    return text[: m.start()] + _sed_replacement(repl, m.group(0)) + text[m.end():]
+    return text[: m.start()] + _sed_replacement(repl, m.group(0)) + text[m.end() :]
 
 
 def _escape_slash(text: str) -> str:
@@ -548,7 +556,7 @@ def _expand_var(var: str, grubenv_text: Optional[str]) -> str:
 def _saved_entry(grubenv_text: Optional[str]) -> str:
     if grubenv_text is None:
         return ""  # grep fails on the missing file: empty
-    found = [line[len("saved_entry="):] for line in _lines(grubenv_text) if line.startswith("saved_entry=")]
+    found = [line[len("saved_entry=") :] for line in _lines(grubenv_text) if line.startswith("saved_entry=")]
     return _cmdsubst("\n".join(found))  # a plain assignment: no echo
 
 
@@ -568,7 +576,7 @@ def _bls_value(text: str, key: str) -> str:
     for line in _lines(text):
         # grep "^key[ \t]": in grep's brackets \t is a backslash and a 't'
         if line.startswith(key) and len(line) > len(key) and line[len(key)] in " \\t":
-            found.append(re.sub(r"^[ \t]*", "", line[len(key):]))  # sed: here \t is a TAB
+            found.append(re.sub(r"^[ \t]*", "", line[len(key) :]))  # sed: here \t is a TAB
     return _echo_quoted(_cmdsubst("\n".join(found)))
 
 
@@ -577,13 +585,15 @@ def _entries(entry_files: Mapping[str, str], flavor: GrubbyBls) -> List[_Entry]:
     out = []
     for bls_id in bls_entry_order(names, flavor):
         text = entry_files[bls_id + ".conf"]
-        out.append(_Entry(
-            id=bls_id,
-            title=_bls_value(text, "title"),
-            linux=_bls_value(text, "linux"),
-            initrd=_bls_value(text, "initrd"),
-            options=_bls_value(text, "options"),
-        ))
+        out.append(
+            _Entry(
+                id=bls_id,
+                title=_bls_value(text, "title"),
+                linux=_bls_value(text, "linux"),
+                initrd=_bls_value(text, "initrd"),
+                options=_bls_value(text, "options"),
+            )
+        )
     return out
 
 
@@ -630,7 +640,9 @@ def render_info_all(
     return _info_all(_entries(entry_files, flavor), grubenv_text, boot_is_separate_mount, flavor)
 
 
-def _info_all(entries: Sequence[_Entry], grubenv_text: Optional[str], separate: bool, flavor: GrubbyBls) -> str:
+def _info_all(
+    entries: Sequence[_Entry], grubenv_text: Optional[str], separate: bool, flavor: GrubbyBls
+) -> str:
     prefix = _prefix(separate)
     out: List[str] = []
     for i, e in enumerate(entries):
@@ -713,12 +725,18 @@ def bls_default_index(
     return boot.parse_grubby_default_index(render_default_index(entry_files, grubenv_text, flavor))
 
 
-
 # --- which grubby-bls is installed ---------------------------------------------
 # The functions and top-level lines that make up the --info/--default-* path.
 _READ_PATH_FUNCS = (
-    "get_bls_value", "get_bls_values", "get_default_index", "display_default_value",
-    "param_to_indexes", "get_prefix", "expand_var", "get_bls_args", "display_info_values",
+    "get_bls_value",
+    "get_bls_values",
+    "get_default_index",
+    "display_default_value",
+    "param_to_indexes",
+    "get_prefix",
+    "expand_var",
+    "get_bls_args",
+    "display_info_values",
 )
 
 
@@ -726,19 +744,21 @@ def _read_path(script_text: str) -> Optional[str]:
     lines = script_text.split("\n")
     parts: List[str] = []
     for func in _READ_PATH_FUNCS:
-        start = next((k for k, line in enumerate(lines) if re.match(rf"{func}\s*\(\)\s*(\{{)?\s*$", line)), None)
+        start = next(
+            (k for k, line in enumerate(lines) if re.match(rf"{func}\s*\(\)\s*(\{{)?\s*$", line)), None
+        )
         if start is None:
             return None
         end = next((k for k in range(start + 1, len(lines)) if lines[k] == "}"), None)
         if end is None:
             return None
-        parts.append("\n".join(lines[start:end + 1]))
+        parts.append("\n".join(lines[start : end + 1]))
     try:  # the top level from reading the entries to printing them
         first = lines.index("get_bls_values")
         last = lines.index('    display_info_values "${display_info}"', first)
     except ValueError:
         return None
-    parts.append("\n".join(lines[first:last + 2]))
+    parts.append("\n".join(lines[first : last + 2]))
     return "\n".join(parts)
 
 

@@ -41,7 +41,7 @@ def gather_for(host: Host, desired: DesiredState) -> Facts:
 def make_plan(desired: DesiredState, facts: Facts, host: Host) -> Plan:
     ctx = PlanContext(desired=desired, facts=facts, host=host)
     release = ctx.release
-    ctx.profile  # refuses a distribution or major version rtkdump does not know, before anything else
+    ctx.profile  # noqa: B018  (refuses a distribution or major version rtkdump does not know, first)
     plan = Plan(
         state_file=desired.source,
         state_sha256=desired.sha256,

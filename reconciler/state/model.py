@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Dict, Optional, Tuple
 
 
-
 @dataclass(frozen=True)
 class CrashkernelSpec:
     # "auto", "recommended", or concrete kernel syntax: "256M", "256M@16M",

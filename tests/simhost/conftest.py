@@ -52,5 +52,3 @@ def in_host(monkeypatch):
         monkeypatch.setenv("SIMHOST_ROOT", str(root))
 
     return use
-
-

@@ -49,14 +49,20 @@ def test_fresh_host_files(make_host, release):
         assert not (root / "boot/loader").exists()
         assert "isolcpus=2-7" in cmdline
     else:
-        assert cmdline.startswith(f"BOOT_IMAGE=(hd0,{'msdos1' if release == '8.10' else 'gpt2'})/vmlinuz-{rt} ")
+        assert cmdline.startswith(
+            f"BOOT_IMAGE=(hd0,{'msdos1' if release == '8.10' else 'gpt2'})/vmlinuz-{rt} "
+        )
         entries = sorted(p.name for p in (root / "boot/loader/entries").iterdir())
         assert entries == sorted([f"{mid}-{rt}.conf", f"{mid}-{std}.conf", f"{mid}-0-rescue.conf"])
         env = (root / "boot/grub2/grubenv").read_text()
         assert len(env) == 1024 and f"saved_entry={mid}-{rt}\n" in env
         assert "isolcpus=managed_irq,domain,2-7" in cmdline and "irqaffinity=0,1" in cmdline
-    for absent in ("etc/kdump.conf", "etc/sysconfig/kdump", "usr/lib/systemd/system/kdump.service",
-                   "usr/bin/kdumpctl"):
+    for absent in (
+        "etc/kdump.conf",
+        "etc/sysconfig/kdump",
+        "usr/lib/systemd/system/kdump.service",
+        "usr/bin/kdumpctl",
+    ):
         assert not (root / absent).exists(), absent
     iomem = (root / "proc/iomem").read_text()
     assert "Crash kernel" not in iomem and "System RAM" in iomem

@@ -17,8 +17,10 @@ from simhost.releases import get
 
 MID9 = "4d684a4a6166439a867e701ded4f7e10"
 MID7 = "0f6c9b8d1a2e4c0b9d7e6f5a4b3c2d1e"
-OPTS9 = ("root=/dev/mapper/rhel-root ro crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M "
-         "resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap")
+OPTS9 = (
+    "root=/dev/mapper/rhel-root ro crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M "
+    "resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap"
+)
 ARGS7 = "root=/dev/mapper/rhel-root ro crashkernel=auto rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet"
 
 
@@ -34,8 +36,11 @@ def sample9_tree(root: Path) -> None:
     for p in entries.iterdir():
         p.unlink()
     r94, r92 = get("9.4"), get("9.2")
-    for rel, kver in ((r94, "5.14.0-427.20.1.el9_4.x86_64+rt"), (r94, "5.14.0-427.20.1.el9_4.x86_64"),
-                      (r92, "5.14.0-284.11.1.rt14.296.el9_2.x86_64")):
+    for rel, kver in (
+        (r94, "5.14.0-427.20.1.el9_4.x86_64+rt"),
+        (r94, "5.14.0-427.20.1.el9_4.x86_64"),
+        (r92, "5.14.0-284.11.1.rt14.296.el9_2.x86_64"),
+    ):
         text = bls_entry(rel, kver, OPTS9 + " $tuned_params").replace(".img\n", ".img $tuned_initrd\n")
         (entries / f"{MID9}-{kver}.conf").write_text(text)
         (root / f"boot/vmlinuz-{kver}").write_text("k")
@@ -48,10 +53,14 @@ def sample7_tree(root: Path) -> None:
     rel = get("7.9")
     u = "6bea2b7b-e6cc-4dba-ac79-be6530d348f5"
     body = ""
-    for kver, extra in (("3.10.0-1160.rt56.1131.el7.x86_64", " LANG=en_US.UTF-8 $tuned_params"),
-                        ("3.10.0-1160.el7.x86_64", " LANG=en_US.UTF-8 $tuned_params"),
-                        (f"0-rescue-{MID7}", "")):
-        body += grub_menuentry(rel.title(kver), kver, u, f"/vmlinuz-{kver}", f"/initramfs-{kver}.img", ARGS7 + extra)
+    for kver, extra in (
+        ("3.10.0-1160.rt56.1131.el7.x86_64", " LANG=en_US.UTF-8 $tuned_params"),
+        ("3.10.0-1160.el7.x86_64", " LANG=en_US.UTF-8 $tuned_params"),
+        (f"0-rescue-{MID7}", ""),
+    ):
+        body += grub_menuentry(
+            rel.title(kver), kver, u, f"/vmlinuz-{kver}", f"/initramfs-{kver}.img", ARGS7 + extra
+        )
         (root / f"boot/vmlinuz-{kver}").write_text("k")
     (root / "boot/grub2/grub.cfg").write_text(GRUB_CFG_HEADER + body + GRUB_CFG_FOOTER)
 
@@ -79,8 +88,15 @@ def test_bls_info_all_matches_the_sample(h9):
 
 
 def test_bls_info_all_through_exec_with_offline_paths(h9):
-    proc = hx(h9, "grubby", "--bls-directory", str(h9 / "boot/loader/entries"), "--env",
-              str(h9 / "boot/grub2/grubenv"), "--info=ALL")
+    proc = hx(
+        h9,
+        "grubby",
+        "--bls-directory",
+        str(h9 / "boot/loader/entries"),
+        "--env",
+        str(h9 / "boot/grub2/grubenv"),
+        "--info=ALL",
+    )
     assert proc.returncode == 0 and proc.stdout == fixture_text("grubby-info-all.rhel9-rt.constructed.txt")
 
 
@@ -103,7 +119,9 @@ def test_defaults(h9, h7, in_host):
     in_host(h9)
     assert g("--default-kernel") == (0, "/boot/vmlinuz-5.14.0-427.20.1.el9_4.x86_64+rt\n", "")
     assert g("--default-index") == (0, "0\n", "")
-    assert g("--default-title")[1] == "Red Hat Enterprise Linux (5.14.0-427.20.1.el9_4.x86_64+rt) 9.4 (Plow)\n"
+    assert (
+        g("--default-title")[1] == "Red Hat Enterprise Linux (5.14.0-427.20.1.el9_4.x86_64+rt) 9.4 (Plow)\n"
+    )
     write_grubenv(h9 / "boot/grub2/grubenv", {"saved_entry": "2"})
     assert g("--default-kernel")[1] == "/boot/vmlinuz-5.14.0-284.11.1.rt14.296.el9_2.x86_64\n"
     # a dangling saved_entry: empty line for the index, index 0 for kernel/title, nothing for --info=DEFAULT
@@ -118,9 +136,16 @@ def test_defaults(h9, h7, in_host):
 
 def test_errors_and_exit_codes(h9, h7, in_host):
     in_host(h9)
-    assert g("--info=/boot/vmlinuz-5.14.0-999.el9.x86_64") == (1, "", fixture_text("grubby-info.bls.bad-path.stderr"))
+    assert g("--info=/boot/vmlinuz-5.14.0-999.el9.x86_64") == (
+        1,
+        "",
+        fixture_text("grubby-info.bls.bad-path.stderr"),
+    )
     assert g("--update-kernel=/boot/vmlinuz-5.14.0-999.el9.x86_64", "--args=x=1") == (
-        1, "", "The param /boot/vmlinuz-5.14.0-999.el9.x86_64 is incorrect\n")
+        1,
+        "",
+        "The param /boot/vmlinuz-5.14.0-999.el9.x86_64 is incorrect\n",
+    )
     assert g("--update-kernel=0,1", "--args=x=1") == (1, "", "The param /boot0,1 is incorrect\n")
     assert g("--args=foo") == (1, "", "no action specified\n")
     assert g() == (1, "", "no action specified\n")
@@ -128,8 +153,11 @@ def test_errors_and_exit_codes(h9, h7, in_host):
     rc, out, err = g("--grub")
     assert rc == 1 and 'grubby-bls: the option "--grub" was deprecated' in err
     in_host(h7)
-    assert g("--info=/boot/vmlinuz-3.10.0-999.el7.x86_64") == (1, "", fixture_text(
-        "grubby-info.c-grubby-rhel7.bad-path.stderr"))
+    assert g("--info=/boot/vmlinuz-3.10.0-999.el7.x86_64") == (
+        1,
+        "",
+        fixture_text("grubby-info.c-grubby-rhel7.bad-path.stderr"),
+    )
     before = (h7 / "boot/grub2/grub.cfg").read_text()
     assert g("--update-kernel=/boot/vmlinuz-3.10.0-999.el7.x86_64", "--args=crashkernel=auto") == (0, "", "")
     assert (h7 / "boot/grub2/grub.cfg").read_text() == before
@@ -139,15 +167,17 @@ def test_errors_and_exit_codes(h9, h7, in_host):
 def _args(i: str) -> str:
     for line in g(f"--info={i}")[1].splitlines():
         if line.startswith("args="):
-            return line[len('args="'):-1]
+            return line[len('args="') : -1]
     raise AssertionError("no args line")
 
 
 def test_bls_args_move_to_the_end_and_remove_semantics(h9):
     rt = "/boot/vmlinuz-5.14.0-427.20.1.el9_4.x86_64+rt"
     assert g(f"--update-kernel={rt}", "--args=crashkernel=512M") == (0, "", "")
-    assert _args(rt) == ("ro resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap $tuned_params "
-                         "crashkernel=512M")
+    assert _args(rt) == (
+        "ro resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap $tuned_params "
+        "crashkernel=512M"
+    )
     # only that entry changed
     assert "crashkernel=1G-4G" in _args("1")
     # every --args token first deletes the same keys, then all of them are appended (even duplicates)
@@ -173,7 +203,8 @@ def test_bls_update_all_touches_grubenv_kernelopts_and_cmdline_files(h9):
     write_grubenv(h9 / "boot/grub2/grubenv", env)
     assert g("--update-kernel=ALL", "--args=crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M")[0] == 0
     assert read_grubenv(h9 / "boot/grub2/grubenv")["kernelopts"] == (
-        "root=/dev/mapper/rhel-root ro crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M")
+        "root=/dev/mapper/rhel-root ro crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M"
+    )
     cmdline = (h9 / "etc/kernel/cmdline").read_text()
     assert cmdline.startswith("root=/dev/mapper/rhel-root ro ") and "crashkernel=1G-4G" in cmdline
     assert 'crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M"' in (h9 / "etc/default/grub").read_text()
@@ -193,9 +224,11 @@ def test_bls_kernelopts_expansion_other_vars_literal(h9):
 def test_c_grubby_replaces_in_place_and_removes_first_match(h7):
     rt = "/boot/vmlinuz-3.10.0-1160.rt56.1131.el7.x86_64"
     assert g(f"--update-kernel={rt}", "--args=crashkernel=256M") == (0, "", "")
-    assert _args("0") == ("ro crashkernel=256M rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet "
-                          "LANG=en_US.UTF-8 $tuned_params")
-    assert g("--update-kernel=0", "--args=\"foo=a b\" new=1")[0] == 0
+    assert _args("0") == (
+        "ro crashkernel=256M rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet "
+        "LANG=en_US.UTF-8 $tuned_params"
+    )
+    assert g("--update-kernel=0", '--args="foo=a b" new=1')[0] == 0
     assert _args("0").endswith("$tuned_params foo=a b new=1")
     # remove-args by key removes only the first match per entry
     g("--update-kernel=0", "--args=rd.lvm.lv=x")
@@ -212,16 +245,23 @@ def test_c_grubby_replaces_in_place_and_removes_first_match(h7):
     assert all("crashkernel=512M" in _args(i) for i in "012")
     # the file keeps its layout: the edited line is still a linux16 line
     cfg = (h7 / "boot/grub2/grub.cfg").read_text()
-    assert "\tlinux16 /vmlinuz-3.10.0-1160.rt56.1131.el7.x86_64 root=/dev/mapper/rhel-root ro crashkernel=512M" in cfg
+    assert (
+        "\tlinux16 /vmlinuz-3.10.0-1160.rt56.1131.el7.x86_64 root=/dev/mapper/rhel-root ro crashkernel=512M"
+        in cfg
+    )
     # writeDefault turned the saved entry into the title again
-    assert read_grubenv(h7 / "boot/grub2/grubenv")["saved_entry"].startswith("Red Hat Enterprise Linux Server (3.10")
+    assert read_grubenv(h7 / "boot/grub2/grubenv")["saved_entry"].startswith(
+        "Red Hat Enterprise Linux Server (3.10"
+    )
 
 
 def test_set_default(h9, h7, in_host):
     in_host(h9)
     rc, out, err = g("--set-default=/boot/vmlinuz-5.14.0-427.20.1.el9_4.x86_64")
-    assert rc == 0 and err == (f"The default is /boot/loader/entries/{MID9}-5.14.0-427.20.1.el9_4.x86_64.conf "
-                               "with index 1 and kernel /boot/vmlinuz-5.14.0-427.20.1.el9_4.x86_64\n")
+    assert rc == 0 and err == (
+        f"The default is /boot/loader/entries/{MID9}-5.14.0-427.20.1.el9_4.x86_64.conf "
+        "with index 1 and kernel /boot/vmlinuz-5.14.0-427.20.1.el9_4.x86_64\n"
+    )
     assert read_grubenv(h9 / "boot/grub2/grubenv")["saved_entry"] == f"{MID9}-5.14.0-427.20.1.el9_4.x86_64"
     in_host(h7)
     assert g("--set-default=/boot/vmlinuz-3.10.0-1160.el7.x86_64") == (0, "", "")

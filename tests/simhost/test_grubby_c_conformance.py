@@ -77,10 +77,15 @@ def replay(case: Dict[str, Any], root: Path) -> Dict[str, Any]:
         else:
             os.environ["SIMHOST_ROOT"] = old
     after = read_tree(root)
-    return {"rc": rc, "stdout": out.getvalue().replace(str(root), ""),
-            "stderr": err.getvalue().replace(str(root), ""),
-            "files": {"changed": {k: v for k, v in after.items() if layout.get(k) != v},
-                      "removed": sorted(k for k in layout if k not in after)}}
+    return {
+        "rc": rc,
+        "stdout": out.getvalue().replace(str(root), ""),
+        "stderr": err.getvalue().replace(str(root), ""),
+        "files": {
+            "changed": {k: v for k, v in after.items() if layout.get(k) != v},
+            "removed": sorted(k for k in layout if k not in after),
+        },
+    }
 
 
 def test_enough_cases_were_recorded():

@@ -62,8 +62,11 @@ def default_kver(root: Path) -> str:
 
 def put_hook(root: Path) -> None:
     rel = Host(root).release
-    path = root / ("etc/kernel/postinst.d/rtkdump-crashkernel" if rel.major == 7
-                   else "etc/kernel/install.d/95-rtkdump-crashkernel.install")
+    path = root / (
+        "etc/kernel/postinst.d/rtkdump-crashkernel"
+        if rel.major == 7
+        else "etc/kernel/install.d/95-rtkdump-crashkernel.install"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(HOOK)
     path.chmod(0o755)
@@ -90,7 +93,10 @@ def test_hook_in_etc_edits_the_new_entry(make_host, release):
     assert (root / f"boot/vmlinuz-{kver}").is_file() and (root / f"boot/initramfs-{kver}.img").is_file()
     owner = releases.parse_kver(kver).packages(rel.major)[0]
     q = hx(root, "rpm", "-q", owner)
-    assert q.returncode == 0 and f"{owner}-{releases.parse_kver(kver).version}-{releases.parse_kver(kver).release}" in q.stdout
+    assert (
+        q.returncode == 0
+        and f"{owner}-{releases.parse_kver(kver).version}-{releases.parse_kver(kver).release}" in q.stdout
+    )
     # the old RT entry is untouched
     assert "crashkernel" not in entry_args(root, rel.rt_kver)
     # installing it again is dnf's "already installed"
@@ -121,18 +127,21 @@ def test_new_entry_options_per_release(make_host):
     assert entry_args(h9, "5.14.0-427.40.1.el9_4.x86_64+rt") == "root=/dev/mapper/rhel-root ro crashkernel=1G"
 
 
-@pytest.mark.parametrize("release,defaultkernel,kver,expected", [
-    ("9.4", "kernel-core", NEW["9.4"], False),  # 64k|auto|rt|uki never becomes default
-    ("9.4", "kernel-rt-core", NEW["9.4"], True),
-    ("9.4", "kernel-rt-core", "5.14.0-427.31.1.el9_4.x86_64+rt-debug", False),  # debug: DEFAULTDEBUG only
-    ("10.1", "kernel-rt-core", NEW["10.1"], True),
-    ("10.1", "kernel-core", NEW["10.1"], False),
-    ("9.2", "kernel-core", NEW["9.2"], True),  # before b9c80be only +debug is kept off
-    ("9.2", "kernel-core", "5.14.0-284.30.1.rt14.315.el9_2.x86_64+debug", False),
-    ("8.10", "kernel-core", NEW["8.10"], True),  # rhel-8.8.0: only '+' versions are kept off
-    ("7.9", "kernel", NEW["7.9"], False),  # new-kernel-pkg: DEFAULTKERNEL must equal the package
-    ("7.9", "kernel-rt", NEW["7.9"], True),
-])
+@pytest.mark.parametrize(
+    "release,defaultkernel,kver,expected",
+    [
+        ("9.4", "kernel-core", NEW["9.4"], False),  # 64k|auto|rt|uki never becomes default
+        ("9.4", "kernel-rt-core", NEW["9.4"], True),
+        ("9.4", "kernel-rt-core", "5.14.0-427.31.1.el9_4.x86_64+rt-debug", False),  # debug: DEFAULTDEBUG only
+        ("10.1", "kernel-rt-core", NEW["10.1"], True),
+        ("10.1", "kernel-core", NEW["10.1"], False),
+        ("9.2", "kernel-core", NEW["9.2"], True),  # before b9c80be only +debug is kept off
+        ("9.2", "kernel-core", "5.14.0-284.30.1.rt14.315.el9_2.x86_64+debug", False),
+        ("8.10", "kernel-core", NEW["8.10"], True),  # rhel-8.8.0: only '+' versions are kept off
+        ("7.9", "kernel", NEW["7.9"], False),  # new-kernel-pkg: DEFAULTKERNEL must equal the package
+        ("7.9", "kernel-rt", NEW["7.9"], True),
+    ],
+)
 def test_defaultkernel_rules(make_host, release, defaultkernel, kver, expected):
     root = make_host(release)
     (root / "etc/sysconfig/kernel").write_text(f"UPDATEDEFAULT=yes\nDEFAULTKERNEL={defaultkernel}\n")
@@ -170,9 +179,11 @@ def test_92_crashkernel_resets_to_the_default(make_host, release):
     kver = NEW[release]
     proc = install(root, kver)
     word = "kdump-utils" if release == "10.1" else "kexec-tools"
-    assert (f"kdump: For kernel=/boot/vmlinuz-{kver}, crashkernel={rel.default_crashkernel} now. Please reboot the "
-            f"system for the change to take effect. Note if you don't want {word} to manage the crashkernel kernel "
-            "parameter, please set auto_reset_crashkernel=no in /etc/kdump.conf.\n") in proc.stderr
+    assert (
+        f"kdump: For kernel=/boot/vmlinuz-{kver}, crashkernel={rel.default_crashkernel} now. Please reboot the "
+        f"system for the change to take effect. Note if you don't want {word} to manage the crashkernel kernel "
+        "parameter, please set auto_reset_crashkernel=no in /etc/kdump.conf.\n"
+    ) in proc.stderr
     assert f"crashkernel={rel.default_crashkernel}" in entry_args(root, kver).split()
     # and a custom value carried by /proc/cmdline is overwritten too (5b31b09)
     hx(root, "grubby", "--update-kernel=DEFAULT", "--args=crashkernel=640M")
@@ -183,7 +194,9 @@ def test_92_crashkernel_resets_to_the_default(make_host, release):
     assert "crashkernel=640M" not in entry_args(root, kver2).split()
 
 
-@pytest.mark.parametrize("conf_line,enable", [("auto_reset_crashkernel no\n", True), ("auto_reset_crashkernel yes\n", False)])
+@pytest.mark.parametrize(
+    "conf_line,enable", [("auto_reset_crashkernel no\n", True), ("auto_reset_crashkernel yes\n", False)]
+)
 def test_92_crashkernel_needs_auto_reset_and_enabled_kdump(make_host, conf_line, enable):
     root = make_host("10.1")
     _kdump_ready(root, conf_line, enable)
@@ -198,10 +211,14 @@ def test_92_crashkernel_on_9_2_copies_the_running_value(make_host):
     _kdump_ready(root, "auto_reset_crashkernel yes\n", enable=False)
     rt = releases.get("9.2").rt_kver
     hx(root, "grubby", f"--update-kernel=/boot/vmlinuz-{rt}", "--args=crashkernel=640M")
-    (root / "etc/kernel/cmdline").write_text("root=/dev/mapper/rhel-root ro\n")  # no crashkernel in the template
+    (root / "etc/kernel/cmdline").write_text(
+        "root=/dev/mapper/rhel-root ro\n"
+    )  # no crashkernel in the template
     proc = install(root, NEW["9.2"])
-    assert (f"kexec-tools has reset /boot/vmlinuz-{NEW['9.2']} to use the new default crashkernel value 640M\n"
-            in proc.stdout)
+    assert (
+        f"kexec-tools has reset /boot/vmlinuz-{NEW['9.2']} to use the new default crashkernel value 640M\n"
+        in proc.stdout
+    )
     assert entry_args(root, NEW["9.2"]) == "root=/dev/mapper/rhel-root ro crashkernel=640M"
 
 
@@ -233,14 +250,19 @@ def test_failing_plugin_warns_like_rpm(make_host):
     proc = install(root, NEW["10.0"])
     assert proc.returncode == 0  # the package stays installed
     assert "broken\n" in proc.stderr
-    assert "warning: %posttrans(kernel-rt-core-6.12.0-55.20.1.el10_0.x86_64) scriptlet failed, exit status 3" in proc.stderr
+    assert (
+        "warning: %posttrans(kernel-rt-core-6.12.0-55.20.1.el10_0.x86_64) scriptlet failed, exit status 3"
+        in proc.stderr
+    )
 
 
 def test_rt_debug_variant_on_10(make_host):
     root = make_host("10.1")
     kver = "6.12.0-124.45.1.el10_1.x86_64+rt-debug"
     install(root, kver)
-    assert hx(root, "rpm", "-q", "kernel-rt-debug-core").stdout.startswith("kernel-rt-debug-core-6.12.0-124.45.1.el10_1")
+    assert hx(root, "rpm", "-q", "kernel-rt-debug-core").stdout.startswith(
+        "kernel-rt-debug-core-6.12.0-124.45.1.el10_1"
+    )
     mid = (root / "etc/machine-id").read_text().strip()
     entry = (root / f"boot/loader/entries/{mid}-{kver}.conf").read_text()
     # 20-grub.install: "+rt-debug" is not "+debug", so no " with debugging" title

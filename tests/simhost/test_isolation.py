@@ -11,13 +11,36 @@ from _simhost_helpers import hx, run_simhost
 
 # Debian's rpm keeps the machine's own database in ~/.rpmdb. Other rpm users on a shared machine
 # touch the real one, so the test gives its children a private HOME and watches that one instead.
-WATCHED_DIRS = ["/var/lib/rpm", "/var/lib/dnf", "/var/cache/dnf", "/var/log",
-                "/etc/systemd/system", "/etc/systemd/system/multi-user.target.wants", "/etc/sysconfig",
-                "/etc/yum.repos.d", "/etc/dnf", "/etc", "/boot", "/boot/grub2", "/boot/loader/entries"]
-MUST_NOT_APPEAR = ["/etc/kdump.conf", "/etc/sysconfig/kdump", "/usr/lib/systemd/system/kdump.service",
-                   "/usr/bin/kdumpctl", "/var/crash", "/run/simhost", "/run/yum.pid", "/var/run/yum.pid",
-                   "/etc/kernel/cmdline", "/var/lib/rpm/rpmdb.sqlite", "/boot/vmlinuz-6.12.0-124.50.1.el10_1.x86_64+rt",
-                   "/lib/modules/6.12.0-124.50.1.el10_1.x86_64+rt", "/boot/vmlinuz-3.10.0-1160.119.1.rt56.1266.el7.x86_64"]
+WATCHED_DIRS = [
+    "/var/lib/rpm",
+    "/var/lib/dnf",
+    "/var/cache/dnf",
+    "/var/log",
+    "/etc/systemd/system",
+    "/etc/systemd/system/multi-user.target.wants",
+    "/etc/sysconfig",
+    "/etc/yum.repos.d",
+    "/etc/dnf",
+    "/etc",
+    "/boot",
+    "/boot/grub2",
+    "/boot/loader/entries",
+]
+MUST_NOT_APPEAR = [
+    "/etc/kdump.conf",
+    "/etc/sysconfig/kdump",
+    "/usr/lib/systemd/system/kdump.service",
+    "/usr/bin/kdumpctl",
+    "/var/crash",
+    "/run/simhost",
+    "/run/yum.pid",
+    "/var/run/yum.pid",
+    "/etc/kernel/cmdline",
+    "/var/lib/rpm/rpmdb.sqlite",
+    "/boot/vmlinuz-6.12.0-124.50.1.el10_1.x86_64+rt",
+    "/lib/modules/6.12.0-124.50.1.el10_1.x86_64+rt",
+    "/boot/vmlinuz-3.10.0-1160.119.1.rt56.1266.el7.x86_64",
+]
 
 
 def snapshot(extra_dirs=()) -> Dict[str, Tuple]:
@@ -51,15 +74,23 @@ def test_a_whole_life_cycle_writes_only_inside_dir(simhost_cache, tmp_path, monk
     private = [str(home / ".rpmdb")]
     before = snapshot(private)
     before_present = {f for f in MUST_NOT_APPEAR if os.path.lexists(f)}
-    for release, new_kver in (("7.9", "3.10.0-1160.119.1.rt56.1266.el7.x86_64"),
-                              ("10.1", "6.12.0-124.50.1.el10_1.x86_64+rt")):
+    for release, new_kver in (
+        ("7.9", "3.10.0-1160.119.1.rt56.1266.el7.x86_64"),
+        ("10.1", "6.12.0-124.50.1.el10_1.x86_64+rt"),
+    ):
         root = tmp_path / release
         run_simhost("create", root, "--release", release)
         manager, rt_setup = ("yum", "rt-setup") if release == "7.9" else ("dnf", "realtime-setup")
-        assert hx(root, manager, "-y", "--installroot", str(root), "install", "kexec-tools", rt_setup).returncode == 0
+        assert (
+            hx(root, manager, "-y", "--installroot", str(root), "install", "kexec-tools", rt_setup).returncode
+            == 0
+        )
         assert hx(root, "systemctl", "--root", str(root), "enable", "kdump").returncode == 0
-        args = ["--bls-directory", str(root / "boot/loader/entries"), "--env", str(root / "boot/grub2/grubenv")] \
-            if release != "7.9" else ["--config-file", str(root / "boot/grub2/grub.cfg")]
+        args = (
+            ["--bls-directory", str(root / "boot/loader/entries"), "--env", str(root / "boot/grub2/grubenv")]
+            if release != "7.9"
+            else ["--config-file", str(root / "boot/grub2/grub.cfg")]
+        )
         assert hx(root, "grubby", *args, "--update-kernel=ALL", "--args=crashkernel=512M").returncode == 0
         run_simhost("reboot", root)
         assert (root / "sys/kernel/kexec_crash_loaded").read_text() == "1\n"
@@ -87,6 +118,18 @@ def test_a_whole_life_cycle_writes_only_inside_dir(simhost_cache, tmp_path, monk
         if noisy in changed:
             b, a = changed.pop(noisy)
             new = {e[0] for e in a} - {e[0] for e in b}
-            assert not (new & {"dnf.log", "dnf.rpm.log", "dnf.librepo.log", "hawkey.log", "yum.log",
-                               "simhost-boot.log", "kdump.conf", "grub2.cfg", "machine-id"}), new
+            assert not (
+                new
+                & {
+                    "dnf.log",
+                    "dnf.rpm.log",
+                    "dnf.librepo.log",
+                    "hawkey.log",
+                    "yum.log",
+                    "simhost-boot.log",
+                    "kdump.conf",
+                    "grub2.cfg",
+                    "machine-id",
+                }
+            ), new
     assert not changed, changed

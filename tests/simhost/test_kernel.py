@@ -17,7 +17,10 @@ MiB, GiB = 1 << 20, 1 << 30
 
 def regions(root: Path):
     text = (root / "proc/iomem").read_text()
-    return [(int(a, 16), int(b, 16)) for a, b in re.findall(r"^  ([0-9a-f]+)-([0-9a-f]+) : Crash kernel$", text, re.M)]
+    return [
+        (int(a, 16), int(b, 16))
+        for a, b in re.findall(r"^  ([0-9a-f]+)-([0-9a-f]+) : Crash kernel$", text, re.M)
+    ]
 
 
 def set_args(root: Path, *args: str) -> None:
@@ -25,25 +28,28 @@ def set_args(root: Path, *args: str) -> None:
     assert grubby.main(["--update-kernel=DEFAULT", "--args=" + " ".join(args)], out, err) == 0, err.getvalue()
 
 
-@pytest.mark.parametrize("release,ram,args,sizes", [
-    ("7.9", "2G", ["crashkernel=auto"], []),
-    ("7.9", "8G", ["crashkernel=auto"], [161]),
-    ("7.9", "3G", ["crashkernel=auto"], []),          # the RT guide's 4 GB threshold
-    ("8.10", "8G", ["crashkernel=auto"], [256]),
-    ("8.10", "1G", ["crashkernel=auto"], []),
-    ("8.10", "2G", ["crashkernel=auto"], [192]),
-    ("9.4", "8G", ["crashkernel=auto"], []),           # auto is gone on RHEL 9
-    ("9.4", "8G", ["crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M"], [256]),
-    ("9.4", "4G", ["crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M"], [256]),  # end is exclusive
-    ("9.4", "3G", ["crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M"], [192]),
-    ("9.4", "512M", ["crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M"], []),
-    # iomem lists by address: the ,low region (< 4 GiB) first; kexec_crash_size reports the high one
-    ("9.2", "8G", ["crashkernel=512M,high", "crashkernel=256M,low"], [256, 512]),
-    ("9.2", "8G", ["crashkernel=512M,high", "crashkernel=128M,low"], [128, 512]),
-    ("9.2", "8G", ["crashkernel=512M,high"], [256, 512]),  # default low size
-    ("9.2", "8G", ["crashkernel=8G"], []),                 # size >= RAM is rejected
-    ("9.2", "8G", ["crashkernel=128M@16M"], [128]),
-])
+@pytest.mark.parametrize(
+    "release,ram,args,sizes",
+    [
+        ("7.9", "2G", ["crashkernel=auto"], []),
+        ("7.9", "8G", ["crashkernel=auto"], [161]),
+        ("7.9", "3G", ["crashkernel=auto"], []),  # the RT guide's 4 GB threshold
+        ("8.10", "8G", ["crashkernel=auto"], [256]),
+        ("8.10", "1G", ["crashkernel=auto"], []),
+        ("8.10", "2G", ["crashkernel=auto"], [192]),
+        ("9.4", "8G", ["crashkernel=auto"], []),  # auto is gone on RHEL 9
+        ("9.4", "8G", ["crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M"], [256]),
+        ("9.4", "4G", ["crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M"], [256]),  # end is exclusive
+        ("9.4", "3G", ["crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M"], [192]),
+        ("9.4", "512M", ["crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M"], []),
+        # iomem lists by address: the ,low region (< 4 GiB) first; kexec_crash_size reports the high one
+        ("9.2", "8G", ["crashkernel=512M,high", "crashkernel=256M,low"], [256, 512]),
+        ("9.2", "8G", ["crashkernel=512M,high", "crashkernel=128M,low"], [128, 512]),
+        ("9.2", "8G", ["crashkernel=512M,high"], [256, 512]),  # default low size
+        ("9.2", "8G", ["crashkernel=8G"], []),  # size >= RAM is rejected
+        ("9.2", "8G", ["crashkernel=128M@16M"], [128]),
+    ],
+)
 def test_reservation_rules(make_host, in_host, release, ram, args, sizes):
     root = make_host(release, ram=ram)
     in_host(root)
@@ -134,7 +140,10 @@ def test_crash_to_a_remote_target_writes_nothing_locally(make_host, in_host):
     assert sc("start", "kdump")[0] == 0
     kernel.crash(Host(root))
     assert not list((root / "var/crash").iterdir())
-    assert "vmcore sent to nfs target nfs.example.com:/export/crash" in (root / "var/log/simhost-boot.log").read_text()
+    assert (
+        "vmcore sent to nfs target nfs.example.com:/export/crash"
+        in (root / "var/log/simhost-boot.log").read_text()
+    )
 
 
 def test_systemctl_reboot_inside_exec(make_host):

@@ -50,13 +50,13 @@ def test_dnf_install_then_rpm_q(make_host, release):
     assert (root / "etc/kdump.conf").is_file() and (root / "var/crash").is_dir()
     unit = (root / "usr/lib/systemd/system/kdump.service").read_text()
     if release == "10.1":
-        assert "ExecCondition=/bin/sh -c 'grep -q -e \"crashkernel\" -e \"fadump\" /proc/cmdline'" in unit
+        assert 'ExecCondition=/bin/sh -c \'grep -q -e "crashkernel" -e "fadump" /proc/cmdline\'' in unit
     else:
         assert unit.count("ConditionKernelCommandLine") == 1
     assert 'KEXEC_ARGS="-s"' in (root / "etc/sysconfig/kdump").read_text()
     if release == "8.10":
         assert (root / "usr/bin/rt-setup-kdump").exists()
-        assert "swiotlb ignition.firstboot\"" in (root / "etc/sysconfig/kdump").read_text()
+        assert 'swiotlb ignition.firstboot"' in (root / "etc/sysconfig/kdump").read_text()
     else:
         assert not (root / "usr/bin/rt-setup-kdump").exists()
         assert "auto_reset_crashkernel yes" in (root / "etc/kdump.conf").read_text()
@@ -103,13 +103,23 @@ def test_lock_held_with_exit_on_lock(make_host, release, code):
     pid = int(run_simhost("lock", root, "--seconds", "20").stdout.strip())
     try:
         manager = "yum" if release == "7.9" else "dnf"
-        proc = hx(root, manager, "-y", "--setopt=exit_on_lock=True", "--installroot", str(root), "install",
-                  "kexec-tools")
+        proc = hx(
+            root,
+            manager,
+            "-y",
+            "--setopt=exit_on_lock=True",
+            "--installroot",
+            str(root),
+            "install",
+            "kexec-tools",
+        )
         assert proc.returncode == code, proc.stdout + proc.stderr
         if release == "7.9":
-            assert proc.stderr == (f"Existing lock /var/run/yum.pid: another copy is running as pid {pid}.\n\n\n"
-                                   "Another app is currently holding the yum lock; exiting as configured by "
-                                   "exit_on_lock\n")
+            assert proc.stderr == (
+                f"Existing lock /var/run/yum.pid: another copy is running as pid {pid}.\n\n\n"
+                "Another app is currently holding the yum lock; exiting as configured by "
+                "exit_on_lock\n"
+            )
         else:
             assert f"RPMDB already locked by {pid}\n" in proc.stderr
             assert f"  The application with PID {pid} is: dnf\n" in proc.stderr
@@ -129,9 +139,11 @@ def test_yum7_waits_for_the_lock(make_host):
     proc = hx(root, "yum", "install", "-y", "rt-setup")
     assert proc.returncode == 0, proc.stderr
     assert time.monotonic() - t0 >= 2.0
-    assert proc.stderr.startswith(f"Existing lock /var/run/yum.pid: another copy is running as pid {pid}.\n"
-                                  "Another app is currently holding the yum lock; waiting for it to exit...\n"
-                                  "  The other application is: yum\n    Memory : ")
+    assert proc.stderr.startswith(
+        f"Existing lock /var/run/yum.pid: another copy is running as pid {pid}.\n"
+        "Another app is currently holding the yum lock; waiting for it to exit...\n"
+        "  The other application is: yum\n    Memory : "
+    )
     assert f"    State  : Sleeping, pid: {pid}\n" in proc.stderr
     assert "Complete!" in proc.stdout
     assert not (root / "run/yum.pid").exists()

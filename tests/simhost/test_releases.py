@@ -25,20 +25,27 @@ def dnf_install(root: Path, *names: str, weak: bool = True):
     return hx(root, "dnf", "-y", *extra, "install", *names)
 
 
-@pytest.mark.parametrize("release,kver,codename", [
-    ("10.0", "6.12.0-55.9.1.el10_0.x86_64+rt", "Coughlan"),
-    ("10.1", "6.12.0-124.45.1.el10_1.x86_64+rt", "Coughlan"),
-])
+@pytest.mark.parametrize(
+    "release,kver,codename",
+    [
+        ("10.0", "6.12.0-55.9.1.el10_0.x86_64+rt", "Coughlan"),
+        ("10.1", "6.12.0-124.45.1.el10_1.x86_64+rt", "Coughlan"),
+    ],
+)
 def test_fresh_rhel10_host(make_host, release, kver, codename):
     root = make_host(release)
     osr = (root / "etc/os-release").read_text()
     assert f'VERSION="{release} ({codename})"' in osr and 'PLATFORM_ID="platform:el10"' in osr
-    assert (root / "etc/redhat-release").read_text() == f"Red Hat Enterprise Linux release {release} ({codename})\n"
+    assert (
+        root / "etc/redhat-release"
+    ).read_text() == f"Red Hat Enterprise Linux release {release} ({codename})\n"
     assert (root / "proc/sys/kernel/osrelease").read_text() == kver + "\n"
     assert (root / "sys/kernel/realtime").read_text() == "1\n"
     mid = (root / "etc/machine-id").read_text().strip()
     entry = (root / f"boot/loader/entries/{mid}-{kver}.conf").read_text()
-    assert entry.startswith(f"title Red Hat Enterprise Linux ({kver}) {release} ({codename})\nversion {kver}\n")
+    assert entry.startswith(
+        f"title Red Hat Enterprise Linux ({kver}) {release} ({codename})\nversion {kver}\n"
+    )
     assert (root / "proc/cmdline").read_text().startswith(f"BOOT_IMAGE=(hd0,gpt2)/vmlinuz-{kver} ")
     assert "rhel-10-for-x86_64-baseos-rpms" in (root / "etc/yum.repos.d/redhat.repo").read_text()
     assert "DEFAULTKERNEL=kernel-core\n" in (root / "etc/sysconfig/kernel").read_text()
@@ -69,8 +76,9 @@ def test_rhel7_still_has_the_three_packages(make_host):
     assert (root / "usr/bin/rt-setup-kdump").is_file()
 
 
-@pytest.mark.parametrize("release,script", [("9.2", "realtime-setup-kdump"), ("9.4", "realtime-setup-kdump"),
-                                            ("10.1", None)])
+@pytest.mark.parametrize(
+    "release,script", [("9.2", "realtime-setup-kdump"), ("9.4", "realtime-setup-kdump"), ("10.1", None)]
+)
 def test_realtime_setup_replaces_rt_setup(make_host, release, script):
     root = make_host(release)
     proc = dnf_install(root, "rt-setup")
@@ -96,8 +104,13 @@ def test_kdump_utils_owns_kdumpctl_on_rhel10(make_host, in_host):
     rec = hx(root, "rpm", "-q", "--recommends", "kexec-tools")
     assert rec.stdout.split() == ["kdump-utils"]
     assert dnf_install(root, "kdump-utils").returncode == 0
-    for path in ("/usr/bin/kdumpctl", "/usr/lib/systemd/system/kdump.service", "/etc/kdump.conf",
-                 "/etc/sysconfig/kdump", "/usr/lib/kernel/install.d/92-crashkernel.install"):
+    for path in (
+        "/usr/bin/kdumpctl",
+        "/usr/lib/systemd/system/kdump.service",
+        "/etc/kdump.conf",
+        "/etc/sysconfig/kdump",
+        "/usr/lib/kernel/install.d/92-crashkernel.install",
+    ):
         proc = hx(root, "rpm", "-qf", path)
         assert proc.stdout.startswith("kdump-utils-1.0.51-11.el10_0."), (path, proc.stdout)
     assert hx(root, "rpm", "-qf", "/usr/sbin/kexec").stdout.startswith("kexec-tools-2.0.29-2.el10.")
@@ -106,14 +119,21 @@ def test_kdump_utils_owns_kdumpctl_on_rhel10(make_host, in_host):
     assert 'VMCORE_CREATION_NOTIFICATION="yes"' in (root / "etc/sysconfig/kdump").read_text()
     assert kc("get-default-crashkernel") == (0, "2G-64G:256M,64G-:512M", "")
     rc, _out, err = kc("nonsense")
-    assert rc == 1 and err == ("kdump: Usage: /usr/bin/kdumpctl {estimate|start|stop|status|restart|reload|"
-                               "rebuild|reset-crashkernel|propagate|showmem|test}\n")
+    assert rc == 1 and err == (
+        "kdump: Usage: /usr/bin/kdumpctl {estimate|start|stop|status|restart|reload|"
+        "rebuild|reset-crashkernel|propagate|showmem|test}\n"
+    )
     # samples/commands/kdumpctl-status.rhel10.operational-notice.stderr, not operational here
-    assert kc("status") == (3, "", "kdump: Kdump is not operational\nkdump: Notice: No vmcore creation test performed!\n")
+    assert kc("status") == (
+        3,
+        "",
+        "kdump: Kdump is not operational\nkdump: Notice: No vmcore creation test performed!\n",
+    )
 
 
-@pytest.mark.parametrize("release,default", [("9.4", "1G-4G:192M,4G-64G:256M,64G-:512M"),
-                                             ("10.1", "2G-64G:256M,64G-:512M")])
+@pytest.mark.parametrize(
+    "release,default", [("9.4", "1G-4G:192M,4G-64G:256M,64G-:512M"), ("10.1", "2G-64G:256M,64G-:512M")]
+)
 def test_reset_crashkernel_uses_the_release_default(make_host, in_host, release, default):
     root = make_host(release)
     in_host(root)
@@ -121,8 +141,10 @@ def test_reset_crashkernel_uses_the_release_default(make_host, in_host, release,
     rc, out, err = kc("reset-crashkernel")
     kver = releases.get(release).rt_kver
     assert rc == 0 and out == ""
-    assert err == (f"kdump: Updated crashkernel={default} for kernel=/boot/vmlinuz-{kver}. "
-                   "Please reboot the system for the change to take effect.\n")
+    assert err == (
+        f"kdump: Updated crashkernel={default} for kernel=/boot/vmlinuz-{kver}. "
+        "Please reboot the system for the change to take effect.\n"
+    )
     assert f"crashkernel={default}" in run_simhost("show", root).stdout
 
 
@@ -145,11 +167,16 @@ def test_rt_kernel_names():
     r94, r810, r10 = releases.get("9.4"), releases.get("8.10"), releases.get("10.1")
     k = releases.check_kver_for_release(r94, "5.14.0-427.31.1.el9_4.x86_64+rt-debug")
     assert k.packages(9) == ("kernel-rt-debug-core", "kernel-rt-debug")
-    assert releases.check_kver_for_release(r810, "4.18.0-553.rt7.342.el8_10.x86_64+debug").packages(8) == \
-        ("kernel-rt-debug-core", "kernel-rt-debug")
+    assert releases.check_kver_for_release(r810, "4.18.0-553.rt7.342.el8_10.x86_64+debug").packages(8) == (
+        "kernel-rt-debug-core",
+        "kernel-rt-debug",
+    )
     assert releases.parse_kver("3.10.0-1160.rt56.1131.el7.x86_64").packages(7) == ("kernel-rt", None)
-    for rel, bad in ((r810, "4.18.0-553.el8_10.x86_64+rt"), (r94, "5.14.0-427.31.1.rt14.1.el9_4.x86_64"),
-                     (r10, "6.12.0-124.45.1.el10_1.aarch64+rt-64k")):
+    for rel, bad in (
+        (r810, "4.18.0-553.el8_10.x86_64+rt"),
+        (r94, "5.14.0-427.31.1.rt14.1.el9_4.x86_64"),
+        (r10, "6.12.0-124.45.1.el10_1.aarch64+rt-64k"),
+    ):
         with pytest.raises(ValueError):
             releases.check_kver_for_release(rel, bad)
     assert r94.rt_debug_kver.endswith("+rt-debug") and r10.rt_debug_kver.endswith("+rt-debug")
@@ -201,7 +228,11 @@ def test_rhel10_kdump_life_cycle(make_host, in_host):
     run_simhost("reboot", root)
     assert (root / "sys/kernel/kexec_crash_size").read_text() == f"{256 << 20}\n"
     assert (root / "sys/kernel/kexec_crash_loaded").read_text() == "1\n"
-    assert kc("status") == (0, "", "kdump: Kdump is operational\nkdump: Notice: No vmcore creation test performed!\n")
+    assert kc("status") == (
+        0,
+        "",
+        "kdump: Kdump is operational\nkdump: Notice: No vmcore creation test performed!\n",
+    )
 
 
 def test_rhel10_reserves_nothing_under_2g(make_host, in_host):

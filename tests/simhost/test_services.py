@@ -39,7 +39,9 @@ def add_crashkernel(root: Path, value: str) -> None:
     from simhost.host import Host
 
     out, err = io.StringIO(), io.StringIO()
-    assert grubby.main(["--update-kernel=DEFAULT", f"--args=crashkernel={value}"], out, err) == 0, err.getvalue()
+    assert grubby.main(["--update-kernel=DEFAULT", f"--args=crashkernel={value}"], out, err) == 0, (
+        err.getvalue()
+    )
     kernel.boot(Host(root))
 
 
@@ -56,16 +58,26 @@ def test_is_enabled_and_is_active_lifecycle(make_host, in_host, release):
     rc, out, err = sc("--root", str(root), "enable", "kdump")
     assert rc == 0 and out == ""
     if release == "7.9":
-        assert err == ("Created symlink from /etc/systemd/system/multi-user.target.wants/kdump.service to "
-                       "/usr/lib/systemd/system/kdump.service.\n")
+        assert err == (
+            "Created symlink from /etc/systemd/system/multi-user.target.wants/kdump.service to "
+            "/usr/lib/systemd/system/kdump.service.\n"
+        )
     else:
-        assert err == ("Created symlink /etc/systemd/system/multi-user.target.wants/kdump.service \u2192 "
-                       "/usr/lib/systemd/system/kdump.service.\n")
+        assert err == (
+            "Created symlink /etc/systemd/system/multi-user.target.wants/kdump.service \u2192 "
+            "/usr/lib/systemd/system/kdump.service.\n"
+        )
     assert sc("is-enabled", "kdump") == (0, "enabled\n", "")
     assert sc("is-active", "kdump") == (3, "inactive\n", "")
     rc, out, err = sc("disable", "kdump")
-    assert rc == 0 and err.startswith({"7.9": "Removed symlink /etc/", "8.10": "Removed /etc/",
-                                       "9.2": 'Removed "/etc/', "9.4": 'Removed "/etc/'}[release])
+    assert rc == 0 and err.startswith(
+        {
+            "7.9": "Removed symlink /etc/",
+            "8.10": "Removed /etc/",
+            "9.2": 'Removed "/etc/',
+            "9.4": 'Removed "/etc/',
+        }[release]
+    )
     assert sc("-q", "is-enabled", "kdump") == (1, "", "")
 
 
@@ -75,8 +87,10 @@ def test_start_without_reservation_rhel7(make_host, in_host):
     install_kexec_tools(root)
     rc, out, err = sc("start", "kdump")
     assert (rc, out) == (1, "")
-    assert err == ('Job for kdump.service failed because the control process exited with error code. '
-                   'See "systemctl status kdump.service" and "journalctl -xe" for details.\n')
+    assert err == (
+        "Job for kdump.service failed because the control process exited with error code. "
+        'See "systemctl status kdump.service" and "journalctl -xe" for details.\n'
+    )
     assert sc("is-active", "kdump") == (3, "failed\n", "")
     rc, out, _ = sc("status", "kdump")
     assert rc == 3 and "Active: failed (Result: exit-code)" in out
@@ -98,11 +112,17 @@ def test_start_on_rhel9_without_crashkernel_is_a_skipped_condition(make_host, in
     assert (root / "sys/kernel/kexec_crash_size").read_text() == "0\n"
     rc, out, err = sc("start", "kdump")
     assert rc == 1 and err.startswith("Job for kdump.service failed because the control process exited")
-    assert kc("start") == (1, "", "kdump: No memory reserved for crash kernel\nkdump: Starting kdump: [FAILED]\n")
+    assert kc("start") == (
+        1,
+        "",
+        "kdump: No memory reserved for crash kernel\nkdump: Starting kdump: [FAILED]\n",
+    )
 
 
-@pytest.mark.parametrize("release,value,size", [("7.9", "auto", 161), ("8.10", "auto", 256),
-                                                ("9.2", "1G-4G:192M,4G-64G:256M,64G-:512M", 256)])
+@pytest.mark.parametrize(
+    "release,value,size",
+    [("7.9", "auto", 161), ("8.10", "auto", 256), ("9.2", "1G-4G:192M,4G-64G:256M,64G-:512M", 256)],
+)
 def test_start_after_reboot_loads_kdump(make_host, in_host, release, value, size):
     root = make_host(release, ram="8G")
     in_host(root)
@@ -126,7 +146,11 @@ def test_start_after_reboot_loads_kdump(make_host, in_host, release, value, size
 
 CONF_CASES = [
     ("7.9", "nfs srv:/export\nssh root@srv\n", "kdumpctl-start.rhel7.two-targets.stdout"),
-    ("7.9", "path /var/crash\n  core_collector makedumpfile -l\n", "kdumpctl-start.rhel7.leading-whitespace.stdout"),
+    (
+        "7.9",
+        "path /var/crash\n  core_collector makedumpfile -l\n",
+        "kdumpctl-start.rhel7.leading-whitespace.stdout",
+    ),
     ("9.4", "nfs srv:/export\nssh root@srv\n", "kdumpctl-start.rhel9.two-targets.stderr"),
     ("9.4", "foo bar\n", "kdumpctl-start.rhel9.unknown-option.stderr"),
 ]
@@ -145,16 +169,27 @@ def test_invalid_kdump_conf_is_rejected(make_host, in_host, release, conf, expec
     assert (root / "sys/kernel/kexec_crash_loaded").read_text() == "0\n"
 
 
-@pytest.mark.parametrize("release,conf,message", [
-    ("7.9", "options foo\n", "Deprecated kdump config option: options. Refer to kdump.conf manpage for alternatives."),
-    ("9.4", "net root@srv\n", "kdump: Deprecated kdump config option: net. Refer to kdump.conf manpage for alternatives."),
-    ("9.4", "path /var/crash\npath /srv\n", "kdump: Duplicated kdump config value of option path"),
-    ("8.10", "path /var/crash\npath /srv\n", "kdump: Duplicated kdump config value of option path"),
-    ("7.9", "path /nonexistent\n", "Dump path /nonexistent does not exist."),
-    ("9.4", "path /nonexistent\n", "kdump: Dump path /nonexistent does not exist."),
-    ("9.4", "raw /dev/sdz1\n", "kdump: raw partition /dev/sdz1 not found"),
-    ("9.4", "xfs /dev/mapper/nope\n", "kdump: Dump target /dev/mapper/nope is probably not mounted."),
-])
+@pytest.mark.parametrize(
+    "release,conf,message",
+    [
+        (
+            "7.9",
+            "options foo\n",
+            "Deprecated kdump config option: options. Refer to kdump.conf manpage for alternatives.",
+        ),
+        (
+            "9.4",
+            "net root@srv\n",
+            "kdump: Deprecated kdump config option: net. Refer to kdump.conf manpage for alternatives.",
+        ),
+        ("9.4", "path /var/crash\npath /srv\n", "kdump: Duplicated kdump config value of option path"),
+        ("8.10", "path /var/crash\npath /srv\n", "kdump: Duplicated kdump config value of option path"),
+        ("7.9", "path /nonexistent\n", "Dump path /nonexistent does not exist."),
+        ("9.4", "path /nonexistent\n", "kdump: Dump path /nonexistent does not exist."),
+        ("9.4", "raw /dev/sdz1\n", "kdump: raw partition /dev/sdz1 not found"),
+        ("9.4", "xfs /dev/mapper/nope\n", "kdump: Dump target /dev/mapper/nope is probably not mounted."),
+    ],
+)
 def test_more_kdumpctl_errors(make_host, in_host, release, conf, message):
     root = make_host(release)
     in_host(root)
@@ -213,9 +248,11 @@ def test_rt_setup_kdump_rhel8(make_host):
     proc = hx(root, "rt-setup-kdump")
     assert proc.returncode == 0
     # the real script's echo lines, blank ones included (realtime-setup @24d598f rt-setup-kdump)
-    assert proc.stdout == ("Not performing changes to /etc/grub.conf\n\n"
-                           "  Kernel DOES NOT have memory reserved for kdump kernel...\n"
-                           "  Use --grub option to enable crashkernel option on kernel command line\n\n")
+    assert proc.stdout == (
+        "Not performing changes to /etc/grub.conf\n\n"
+        "  Kernel DOES NOT have memory reserved for kdump kernel...\n"
+        "  Use --grub option to enable crashkernel option on kernel command line\n\n"
+    )
     assert 'KDUMP_KERNELVER="4.18.0-553.rt7.342.el8_10.x86_64"' in (root / "etc/sysconfig/kdump").read_text()
     assert (root / "etc/sysconfig/kdump.save").exists()
 
@@ -230,9 +267,15 @@ def test_enable_now_status_and_unknown_units(make_host, in_host):
     assert sc("is-active", "kdump") == (0, "active\n", "")
     rc, out, _ = sc("status", "kdump")
     assert rc == 0 and out.startswith("\u25cf kdump.service - Crash recovery kernel arming\n")
-    assert "     Active: active (exited) since " in out and "kdumpctl[" in out and "Starting kdump: [OK]" in out
+    assert (
+        "     Active: active (exited) since " in out and "kdumpctl[" in out and "Starting kdump: [OK]" in out
+    )
     assert sc("show", "-p", "ActiveState", "--value", "kdump") == (0, "active\n", "")
     assert sc("status", "nosuch") == (4, "", "Unit nosuch.service could not be found.\n")
-    assert sc("start", "nosuch") == (5, "", "Failed to start nosuch.service: Unit nosuch.service not found.\n")
+    assert sc("start", "nosuch") == (
+        5,
+        "",
+        "Failed to start nosuch.service: Unit nosuch.service not found.\n",
+    )
     assert sc("mask", "kdump")[0] == 0
     assert sc("is-enabled", "kdump") == (1, "masked\n", "")

@@ -13,8 +13,8 @@ from typing import List, Optional, Tuple
 from ...errors import FactError, PlanError
 from ...facts import Facts
 from ...facts.model import Fact, OsRelease
-from ...rules.releases import ReleaseProfile, profile_for
 from ...host import Host
+from ...rules.releases import ReleaseProfile, profile_for
 from ...state.model import DesiredState
 from ..model import Action, Note, Unchanged
 

@@ -6,7 +6,6 @@ from typing import List, Tuple
 
 from ...formats import kdumpconf
 from ...formats.kdumpconf_check import validate_kdump_conf
-from ...rules import crashkernel as ck
 from ..model import ADD, CHANGE, Action, FileWrite, Unchanged, unified_diff
 from . import Outcome, PlanContext
 
