@@ -42,9 +42,13 @@ def validator() -> Any:
 
     schema = load_schema()
     cls = getattr(jsonschema, "Draft202012Validator", None)
-    if cls is None:  # jsonschema < 4: the schema uses no 2020-12-only keyword
-        cls = jsonschema.Draft7Validator
-    return cls(schema)
+    if cls is not None:
+        return cls(schema)
+    # jsonschema < 4 (3.2.0 is RHEL 9's python3-jsonschema): Draft 7 (the schema uses no 2020-12-only
+    # keyword), and a resolver with an empty base URI: 3.2 would resolve "#/$defs/..." against the
+    # schema's urn: $id and fail with "RefResolutionError: unknown url type: ''".
+    resolver = jsonschema.RefResolver(base_uri="", referrer=schema)
+    return jsonschema.Draft7Validator(schema, resolver=resolver)
 
 
 def schema_errors(data: Any) -> List[Any]:
@@ -74,7 +78,7 @@ def subschema(at: FieldPath) -> Optional[Dict[str, Any]]:
     node: Any = _root_schema()
     for part in at:
         if isinstance(part, int):
-            nxt = node.get("items") or node.get("then", {}).get("items")
+            nxt = node.get("items") or node.get("then", {}).get("items") or node.get("else", {}).get("items")
         else:
             nxt = node.get("properties", {}).get(part)
         if not isinstance(nxt, dict):
@@ -114,7 +118,10 @@ def _branch(schema_path: Any) -> Tuple[Optional[str], Optional[str]]:
     """For an error raised inside an if/then: ("with type: nfs", the branch's description)."""
     node: Any = _root_schema()
     context = hint = None
-    for part in schema_path:
+    parts = list(schema_path)
+    for i, part in enumerate(parts):
+        if part == "if" and parts[i + 1 : i + 2] in (["then"], ["else"]):
+            continue  # jsonschema 3.2 puts the "if" keyword before "then"; 4.x does not
         if part == "then" and isinstance(node, dict) and "if" in node:
             conds = []
             for prop, sub in node["if"].get("properties", {}).items():
