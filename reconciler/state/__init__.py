@@ -34,7 +34,7 @@ from .build import build
 from .model import DesiredState
 from .schema import SCHEMA_NAME, best_error, load_schema, schema_error, schema_errors, type_name
 from .semantic import check_after_schema, check_before_schema
-from .yamlpos import Doc, parse
+from .yamlpos import Doc, line_col, parse
 
 __all__ = [
     "SUPPORTED_VERSIONS",
@@ -46,6 +46,22 @@ __all__ = [
 ]
 
 SUPPORTED_VERSIONS = (1,)
+# YAML reads these as line breaks; grep, diff and a reviewer's eye do not: a line
+# that looks like a comment could carry a live key.  Refused anywhere.
+_HIDDEN_BREAKS = {"\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR", "\x85": "NEXT LINE"}
+
+
+def check_line_breaks(text: str, doc: Doc) -> None:
+    """A located error for the first Unicode line break or lone carriage return."""
+    for i, ch in enumerate(text):
+        if ch in _HIDDEN_BREAKS or (ch == "\r" and text[i + 1 : i + 2] != "\n"):
+            name = _HIDDEN_BREAKS.get(ch, "CARRIAGE RETURN")
+            raise doc.error(
+                f"the file contains U+{ord(ch):04X} {name}, a line break for YAML but not for grep or a "
+                "reviewer",
+                pos=line_col(text, i),
+                hint="remove it; end lines with \\n (or \\r\\n) only",
+            )
 MAX_FILE_BYTES = 1024 * 1024
 
 
@@ -53,6 +69,7 @@ def _load(text: str, path: str, sha256: str) -> DesiredState:
     doc = Doc(path)
     if text.startswith("\ufeff"):
         text = text[1:]
+    check_line_breaks(text, doc)
     parse(text, doc)
     data = doc.data
     if data is None:

@@ -40,6 +40,14 @@ _UNAME_RE = re.compile(r"^[0-9][A-Za-z0-9._+~-]*$")
 _PACKAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 _NFS_RE = re.compile(r"^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):(/.*)$")
 _SSH_RE = re.compile(r"^[A-Za-z0-9._-]+@([A-Za-z0-9._:-]+|\[[0-9A-Fa-f:.]+\])$")
+# A host name or IPv4 address (never an option: no leading '-'), or an IPv6 address in brackets.
+_HOSTNAME_RE = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9._-]*[A-Za-z0-9_])?$")
+_IPV6_RE = re.compile(r"^\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\]$")
+_USER_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
+# Linux's NAME_MAX and PATH_MAX - 1: longer passes nowhere (and crashed the plan once).
+NAME_MAX, PATH_MAX = 255, 4095
+# kdump writes vmcores under the dump path: never into the system's own directories.
+SYSTEM_DIRS = ("/etc", "/proc", "/sys", "/dev", "/boot", "/run", "/usr")
 KERNELVER_WORDS = ("unmanaged", "running", "latest-rt")
 
 # Fields whose strings end up in a file or command line: field pattern -> kind.
@@ -124,7 +132,59 @@ def _token_hint(at: FieldPath) -> str:
     return "remove the whitespace"
 
 
+def _host_problem(host: str, what: str, ipv6_ok: bool, port_word: str = "") -> Optional[Tuple[str, str]]:
+    """A host name, IPv4 address or bracketed IPv6 address; never an option, never a :port."""
+    if host.startswith("-"):
+        return f"the {what} {host!r} starts with '-' (ssh/mount would read it as an option)", (
+            "write a host name or address"
+        )
+    if host.startswith("["):
+        if ipv6_ok and _IPV6_RE.match(host):
+            return None
+        return f"the {what} {host!r} is not a bracketed IPv6 address", "e.g. [2001:db8::1]"
+    if ":" in host:
+        return f"the {what} {host!r} has a ':' (a port, or an IPv6 address without brackets)", (
+            f"no port here{'; ' + port_word if port_word else ''}; write an IPv6 address in brackets, "
+            "e.g. [2001:db8::1]"
+        )
+    if not _HOSTNAME_RE.match(host) or ".." in host:
+        return f"the {what} {host!r} is not a host name or address", "e.g. dumps.example.com or 192.0.2.10"
+    return None
+
+
+def _ssh_problem(value: str) -> Optional[Tuple[str, str]]:
+    if not _SSH_RE.match(value):
+        return f"{value!r} is not user@host", "e.g. kdump@dumps.example.com"
+    user, host = value.split("@", 1)
+    if not _USER_RE.match(user):
+        return f"the ssh user {user!r} is not a user name (a leading '-' is an ssh option)", "e.g. kdump"
+    return _host_problem(host, "ssh host", ipv6_ok=True, port_word="a port is not part of the ssh target; put it in ~/.ssh/config")
+
+
+def _length_problem(value: str) -> Optional[Tuple[str, str]]:
+    if len(value.encode()) > PATH_MAX:
+        return f"the path is longer than {PATH_MAX} bytes", "use a shorter path"
+    for part in value.split("/"):
+        if len(part.encode()) > NAME_MAX:
+            return f"the path component {part[:20]!r}... is longer than {NAME_MAX} bytes", "use shorter names"
+    return None
+
+
+def dump_path_problem(value: str) -> Optional[Tuple[str, str]]:
+    """The dump path must not be / or a system directory (vmcores would land in /etc or /proc)."""
+    for system in SYSTEM_DIRS:
+        if value == "/" or value == system or value.startswith(system + "/"):
+            shown = "/" if value == "/" else system
+            return f"{value!r} is {'under ' if value != shown else ''}{shown}, a system directory", (
+                "write vmcores to a directory of their own, e.g. /var/crash"
+            )
+    return None
+
+
 def _path_problem(value: str, what: str) -> Optional[Tuple[str, str]]:
+    long = _length_problem(value)
+    if long:
+        return long
     if not value.startswith("/"):
         return f"{value!r} is not an absolute path", f"write the full {what} starting with /, e.g. /{value}"
     parts = value.split("/")
@@ -145,7 +205,10 @@ def check_string(at: FieldPath, value: str, data: Any) -> Optional[Tuple[str, st
     if problem:
         return problem
     if kind == "path":
-        return _path_problem(value, "path")
+        problem = _path_problem(value, "path")
+        if problem is None and at == ("dump", "path"):
+            problem = dump_path_problem(value)
+        return problem
     if kind == "package":
         if not _PACKAGE_RE.match(value):
             return f"{value!r} is not a package name", "an RPM name such as kexec-tools"
@@ -173,9 +236,11 @@ def check_string(at: FieldPath, value: str, data: Any) -> Optional[Tuple[str, st
         if ttype == "nfs":
             m = _NFS_RE.match(value)
             if m:
-                return _path_problem(m.group(2), "export path")
-        elif ttype == "ssh" and not _SSH_RE.match(value):
-            return f"{value!r} is not user@host", "e.g. kdump@dumps.example.com"
+                return _host_problem(m.group(1), "nfs server", ipv6_ok=True) or _path_problem(
+                    m.group(2), "export path"
+                )
+        elif ttype == "ssh":
+            return _ssh_problem(value)
     elif kind == "karg":
         if not _KARG_RE.match(value):
             if value.endswith("=") and _KARG_RE.match(value[:-1]):

@@ -153,6 +153,15 @@ def parse(text: str, doc: Doc) -> None:
         raise doc.error(f"YAML error: {e}", pos=(1, 1)) from None
     except RecursionError:
         raise doc.error("the YAML is nested too deeply", pos=(1, 1)) from None
+    except (ValueError, OverflowError, TypeError, IndexError, KeyError) as e:
+        # PyYAML's scanner lets some errors out unwrapped (chr() of "\U00110000"):
+        # still one located error, where the scanner stopped.
+        mark = loader.get_mark()
+        raise doc.error(
+            f"YAML error: the scanner cannot read this: {e}",
+            pos=(mark.line + 1, mark.column + 1),
+            hint="check the escapes and quoting here (\\U escapes must be at most \\U0010FFFF)",
+        ) from None
     finally:
         loader.dispose()
 
