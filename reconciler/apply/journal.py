@@ -31,7 +31,7 @@ class Journal:
     def append(self, event: str, **fields: Any) -> Dict[str, Any]:
         record = {"time": round(time.time(), 3), "run": self.run_id, "event": event, **fields}
         line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode()
-        self.host.make_dirs(STATE_DIR, mode=0o700)
+        self.host.owned_dir(STATE_DIR, mode=0o700)
         self.host.append_line(JOURNAL, line)
         return record
 
@@ -66,7 +66,7 @@ class Backups:
         self.dir = f"{BACKUPS}/{run_id}"
 
     def __call__(self, path: str) -> None:
-        self.host.copy_file(path, self.dir + path)
+        self.host.copy_file(path, self.dir + path, owned_top=STATE_DIR)
 
 
 def git_commit_of(host: Host, path: str) -> Optional[str]:

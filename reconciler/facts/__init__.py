@@ -7,6 +7,7 @@ parsing there, so parsers are tested on captured output without a host.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -112,6 +113,10 @@ class Facts:
 
 # --- reading helpers ---------------------------------------------------------
 def _why_unreadable(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "a symlink (or a symlink loop): rtkdump manages this file and never follows a link there"
+    if isinstance(exc, IsADirectoryError):
+        return "a directory, not a file"
     if isinstance(exc, PermissionError):
         return "permission denied (run as root)"
     if isinstance(exc, FileNotFoundError):
@@ -120,12 +125,19 @@ def _why_unreadable(exc: OSError) -> str:
 
 
 def file_fact(
-    host: Host, name: str, path: str, parse: Callable[[str], object], *, absent=None, absent_known=False
+    host: Host,
+    name: str,
+    path: str,
+    parse: Callable[[str], object],
+    *,
+    absent=None,
+    absent_known=False,
+    follow: bool = True,
 ) -> Fact:
     """A fact read from one file. ``absent_known``: a missing file is itself a known answer."""
     source = f"file {path}"
     try:
-        text = host.read_text(path)
+        text = host.read_text(path, follow=follow)
     except FileNotFoundError:
         if absent_known:
             return Fact.of(name, source, absent)
@@ -288,10 +300,15 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
         packages=pkgs,
         bootloader=gather_bootloader(host, os_release),
         kdump_conf=file_fact(
-            host, "kdump_conf", "/etc/kdump.conf", kdumpconf.parse_kdump_conf, absent_known=True
+            host, "kdump_conf", "/etc/kdump.conf", kdumpconf.parse_kdump_conf, absent_known=True, follow=False
         ),
         sysconfig=file_fact(
-            host, "sysconfig", "/etc/sysconfig/kdump", sysconfig.parse_sysconfig, absent_known=True
+            host,
+            "sysconfig",
+            "/etc/sysconfig/kdump",
+            sysconfig.parse_sysconfig,
+            absent_known=True,
+            follow=False,
         ),
         kdump_enabled=command_fact(
             host, "kdump_enabled", host.systemctl("is-enabled", KDUMP_UNIT), services.parse_is_enabled

@@ -13,14 +13,13 @@ Commands are always argv lists, never shell strings, and always have a timeout.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from ..errors import HostAccessError
-from . import files
+from . import files, safety
 from .files import LockHeld, write_atomic
 from .runners import RECORDING_FILE, ROOT_PLACEHOLDER, CommandResult, RecordedRunner, Runner, SubprocessRunner
 
@@ -92,10 +91,23 @@ class Host:
         return str(self.root)
 
     # -- reads ---------------------------------------------------------------
-    def read_text(self, host_path: str) -> str:
-        """File contents; raises OSError (FileNotFoundError, PermissionError...) as is."""
-        with open(self.path(host_path), encoding="utf-8", errors="surrogateescape", newline="") as fh:
-            return fh.read()
+    def read_text(self, host_path: str, follow: bool = True) -> str:
+        """File contents; raises OSError (FileNotFoundError, PermissionError...) as is.
+
+        Opened O_NONBLOCK and checked to be a regular file (a FIFO or a device is
+        an OSError at once, never a hang); ``follow=False`` refuses a symlink
+        (ELOOP), for the files rtkdump manages.
+        """
+        data = safety.read_regular(str(self.path(host_path)), follow=follow)
+        return data.decode("utf-8", "surrogateescape")
+
+    def is_root(self) -> bool:
+        """Whether rtkdump runs as root (the seam tests fake to check the non-root refusals)."""
+        return safety.is_root()
+
+    def fault(self, point: str) -> None:
+        """A fault-injection point (off unless RTKDUMP_FAULT names it; see host/safety.py)."""
+        safety.fault(point)
 
     def exists(self, host_path: str) -> bool:
         return os.path.lexists(self.path(host_path))
@@ -166,25 +178,50 @@ class Host:
     # -- writes (used only by apply) ----------------------------------------
     def write_file_atomic(self, host_path: str, content: str, mode: Optional[int] = None) -> None:
         """Replace a host file atomically (temp file, fsync, rename), keeping owner, mode and label."""
-        files.write_atomic(self.path(host_path), content, mode)
+        files.write_atomic(self.path(host_path), content, mode, shown=host_path)
+
+    def clean_stale_temps(self, host_paths: Sequence[str]) -> List[str]:
+        """Remove temp files a killed write left beside these managed files (rtkdump's own pattern)."""
+        removed: List[str] = []
+        for host_path in host_paths:
+            removed += files.clean_stale_temps(self.path(host_path))
+        return removed
 
     def write_proc(self, host_path: str, text: str) -> None:
         """Write to a kernel control file (/proc/sysrq-trigger): in place, no temp file, no rename."""
-        with open(self.path(host_path), "w", encoding="ascii") as fh:
-            fh.write(text)
+        fd = os.open(self.path(host_path), os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, text.encode("ascii"))
+        finally:
+            os.close(fd)
 
     def append_line(self, host_path: str, line: bytes, mode: int = 0o600) -> None:
         """Append one whole line (one write on O_APPEND, then fsync)."""
         files.append_line(self.path(host_path), line, mode)
 
-    def copy_file(self, src: str, dest: str) -> bool:
-        """Copy a host file (data, mode, times) to another host path; False when ``src`` is absent."""
+    def copy_file(self, src: str, dest: str, owned_top: str = "") -> bool:
+        """Back up a host file (data and times, mode 0600) to a new host path; False when absent.
+
+        The source is never followed through a symlink (write_atomic refuses those
+        anyway); the directories from ``owned_top`` down are rtkdump's own (0700,
+        checked), and the copy is a new file (O_EXCL, O_NOFOLLOW).
+        """
         source = self.path(src)
-        if not source.exists():
+        try:
+            st = os.lstat(source)
+        except FileNotFoundError:
             return False
+        safety.refuse_special(str(source), src)
+        data = safety.read_regular(str(source), follow=False)
         target = self.path(dest)
-        os.makedirs(target.parent, mode=0o700, exist_ok=True)
-        shutil.copy2(source, target)
+        top = self.path(owned_top) if owned_top else target.parent
+        parts = target.parent.relative_to(top).parts if top != target.parent else ()
+        safety.owned_dir(str(top), 0o700)
+        here = top
+        for part in parts:
+            here = here / part
+            safety.owned_dir(str(here), 0o700)
+        files.copy_private(source, target, data, st)
         return True
 
     def lock(
@@ -194,4 +231,19 @@ class Host:
         return files.FileLock(self.path(host_path), timeout, sleep)
 
     def make_dirs(self, host_path: str, mode: int = 0o755) -> None:
-        os.makedirs(self.path(host_path), mode=mode, exist_ok=True)
+        """Create a directory and its missing parents with exactly ``mode`` (whatever the umask)."""
+        target = self.path(host_path)
+        missing = []
+        here = target
+        while not os.path.lexists(here) and here != here.parent:
+            missing.append(here)
+            here = here.parent
+        for directory in reversed(missing):
+            os.mkdir(directory, mode)
+            os.chmod(directory, mode)
+        if os.path.islink(target) or not target.is_dir():
+            raise HostAccessError(f"{host_path} exists and is not a directory", hint=f"remove {host_path}")
+
+    def owned_dir(self, host_path: str, mode: int = 0o700) -> None:
+        """A directory rtkdump owns (/var/lib/rtkdump): created with ``mode``, never a symlink, checked."""
+        safety.owned_dir(str(self.path(host_path)), mode)

@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..errors import ApplyError
+from ..errors import ApplyError, HostAccessError
 from ..host import CommandResult, Host
 
 # Symbols in the human output, as terraform/ansible users expect them.
@@ -138,15 +138,30 @@ class Action:
                 host.make_dirs(self.mkdir)
             except OSError as exc:
                 raise ApplyError(f"cannot create {self.mkdir}: {exc.strerror}", action_id=self.id) from exc
+            except HostAccessError as exc:
+                raise ApplyError(exc.message, action_id=self.id, hint=exc.hint) from exc
         if self.write is not None:
-            try:
-                if backup is not None:
+            if backup is not None:
+                try:
                     backup(self.write.path)
+                except OSError as exc:  # name the backup, not the file it protects
+                    where = exc.filename or "/var/lib/rtkdump/backups"
+                    raise ApplyError(
+                        f"cannot back up {self.write.path} to {where}: {exc.strerror} "
+                        f"({self.write.path} is unchanged)",
+                        action_id=self.id,
+                    ) from exc
+                except HostAccessError as exc:
+                    raise ApplyError(exc.message, action_id=self.id, hint=exc.hint) from exc
+            try:
                 host.write_file_atomic(self.write.path, self.write.content, self.write.mode)
             except OSError as exc:
                 raise ApplyError(
-                    f"cannot write {self.write.path}: {exc.strerror}", action_id=self.id
+                    f"cannot write {self.write.path}: {exc.strerror} (the old file is unchanged)",
+                    action_id=self.id,
                 ) from exc
+            except HostAccessError as exc:
+                raise ApplyError(exc.message, action_id=self.id, hint=exc.hint) from exc
         for argv in self.argv:
             result = run(argv)
             results.append(result)

@@ -62,6 +62,8 @@ def check_line_breaks(text: str, doc: Doc) -> None:
                 pos=line_col(text, i),
                 hint="remove it; end lines with \\n (or \\r\\n) only",
             )
+
+
 MAX_FILE_BYTES = 1024 * 1024
 
 

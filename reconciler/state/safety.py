@@ -158,7 +158,12 @@ def _ssh_problem(value: str) -> Optional[Tuple[str, str]]:
     user, host = value.split("@", 1)
     if not _USER_RE.match(user):
         return f"the ssh user {user!r} is not a user name (a leading '-' is an ssh option)", "e.g. kdump"
-    return _host_problem(host, "ssh host", ipv6_ok=True, port_word="a port is not part of the ssh target; put it in ~/.ssh/config")
+    return _host_problem(
+        host,
+        "ssh host",
+        ipv6_ok=True,
+        port_word="a port is not part of the ssh target; put it in ~/.ssh/config",
+    )
 
 
 def _length_problem(value: str) -> Optional[Tuple[str, str]]:

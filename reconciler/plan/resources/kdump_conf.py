@@ -95,10 +95,8 @@ def check(ctx: PlanContext, values: Tuple[str, ...]) -> Outcome:
             "dump",
         )
     _dump_path(ctx, out)
-    if not fact.known:
-        ctx.unknown(fact, PATH)
-        return out
-    current = fact.known_value
+    # without the file's current contents no plan can say converged (nor write safely)
+    current = ctx.require(fact, f"read {PATH}", hint=f"make {PATH} a readable regular file (or remove it)")
     before = None if current is None else current.text
     if current is not None:
         for p in validate_kdump_conf(current, release.major):

@@ -12,10 +12,11 @@ def check(ctx: PlanContext) -> Outcome:
     if not wanted:
         return out
     fact = ctx.facts.packages
-    if not fact.known:
-        ctx.unknown(fact, "which packages are installed")
-        return out
-    installed = fact.known_value
+    installed = ctx.require(
+        fact,
+        "tell which packages are installed",
+        hint="check `rpm -q` by hand (rpm --rebuilddb for a broken database)",
+    )
     for name in wanted:
         if name not in installed.missing:
             nvras = ", ".join(installed.installed.get(name, ())) or name

@@ -85,10 +85,7 @@ def _version_key(release: str):
 def check(ctx: PlanContext) -> Outcome:
     out = Outcome()
     fact = ctx.facts.sysconfig
-    if not fact.known:
-        ctx.unknown(fact, PATH)
-        return out
-    current = fact.known_value
+    current = ctx.require(fact, f"read {PATH}", hint=f"make {PATH} a readable regular file (or remove it)")
     if current is None:
         pkgs = ctx.facts.packages.get()
         if pkgs is not None and "kexec-tools" in pkgs.installed and "kexec-tools" not in pkgs.missing:
