@@ -16,9 +16,10 @@ import traceback
 from typing import List, Optional, TextIO
 
 from . import __version__
-from .errors import RtkdumpError
+from .errors import HostAccessError, RtkdumpError, StateFileError
 from .facts import FactRequest, gather
 from .host import Host, write_local_file
+from .host.safety import insecure_reason
 from .plan.planner import plan_for
 from .render import plan_json, render_facts, render_plan
 from .state import load_state
@@ -54,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
             help="timeout for each command (default 120)",
         )
 
+    def strict_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--insecure-state-ok",
+            action="store_true",
+            help="as root, accept a state file (or a file kdump runs) that others could have written; "
+            "says so loudly",
+        )
+
     p = sub.add_parser("validate", help="check state files; exit 0 when all are valid, 1 otherwise")
     p.add_argument("states", nargs="+", metavar="STATE")
 
@@ -66,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         "plan", help="show what apply would change; exit 0 converged, 2 changes pending, 1 error"
     )
     host_args(p)
+    strict_args(p)
     p.add_argument("state", metavar="STATE")
     p.add_argument(
         "--json", action="store_true", help="machine-readable output (schemas/plan-output.schema.json)"
@@ -74,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("apply", help="carry the plan out; exit 0 converged, 2 waiting for a reboot, 1 failed")
     host_args(p)
+    strict_args(p)
     p.add_argument(
         "target",
         metavar="STATE|PLAN.json",
@@ -131,9 +142,37 @@ def cmd_facts(args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def require_root(command: str) -> None:
+    """apply changes the host, and plan on the real root reads root-only facts: root or nothing."""
+    if not Host.is_root():
+        raise HostAccessError(f"rtkdump {command} must run as root")
+
+
+def strict_modes(path: str, insecure_ok: bool, err: TextIO) -> None:
+    """sshd's StrictModes for the state file, as root: owned by root, nobody else can write it."""
+    if not Host.is_root():
+        return
+    reason = insecure_reason(path)
+    if reason is None:
+        return
+    if insecure_ok:
+        err.write(f"rtkdump: WARNING: using {path} although {reason} (--insecure-state-ok)\n")
+        return
+    raise StateFileError(
+        f"refusing a state file others could have written, as root: {reason}",
+        path=path,
+        hint="chown root and chmod go-w the file and the directories above it, "
+        "or pass --insecure-state-ok (loudly)",
+    )
+
+
 def cmd_plan(args, out: TextIO, err: TextIO) -> int:
+    if args.root is None:
+        require_root("plan")
+    strict_modes(args.state, args.insecure_state_ok, err)
     desired = load_state(args.state)  # a bad state file fails before the host is touched
     host = Host.open(args.root, timeout=args.timeout)
+    host.insecure_ok = args.insecure_state_ok
     plan = plan_for(host, desired)
     if args.out:
         write_local_file(args.out, plan_json(plan))
@@ -175,9 +214,15 @@ def cmd_apply(args, out: TextIO, err: TextIO) -> int:
 
     if args.crash_test and not args.yes_crash_this_host:
         raise ApplyError("--crash-test crashes this host on purpose; add --yes-crash-this-host to confirm")
+    require_root("apply")
     saved = load_saved_plan(args.target)
-    desired = load_state(saved["state_file"] if saved else args.target)
+    if saved:
+        strict_modes(args.target, args.insecure_state_ok, err)
+    state_path = saved["state_file"] if saved else args.target
+    strict_modes(state_path, args.insecure_state_ok, err)
+    desired = load_state(state_path)
     host = Host.open(args.root, timeout=args.timeout)
+    host.insecure_ok = args.insecure_state_ok
     options = ApplyOptions(
         crash_test=args.crash_test,
         lock_timeout=args.lock_timeout,
@@ -209,13 +254,34 @@ def main(argv: Optional[List[str]] = None, out: Optional[TextIO] = None, err: Op
         return COMMANDS[args.command](args, out, err)
     except RtkdumpError as exc:
         err.write(exc.render() + "\n")
+        json_error(args, out, exc.to_json())
         return EXIT_ERROR
     except KeyboardInterrupt:
         err.write("interrupted\n")
         return EXIT_ERROR
-    except Exception:  # a bug: say so plainly, never a silent success
+    except Exception as exc:  # a bug: say so plainly, never a silent success
         err.write("rtkdump internal error (please report):\n" + traceback.format_exc())
+        json_error(
+            args,
+            out,
+            {
+                "phase": "internal",
+                "message": f"{type(exc).__name__}: {exc}",
+                "fix": "please report this with the traceback on stderr",
+                "location": None,
+                "already_changed": [],
+            },
+        )
         return EXIT_ERROR
+
+
+def json_error(args, out: TextIO, error: dict) -> None:
+    """`plan --json` and `apply --json` print one JSON document, on failure too."""
+    if getattr(args, "json", False) and args.command in JSON_FORMATS:
+        out.write(json.dumps({"format": JSON_FORMATS[args.command], "error": error}, indent=2) + "\n")
+
+
+JSON_FORMATS = {"plan": "rtkdump-plan/1", "apply": "rtkdump-apply/1"}
 
 
 if __name__ == "__main__":  # pragma: no cover

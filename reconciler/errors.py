@@ -7,7 +7,7 @@ message and exit code 1; nothing below the CLI prints.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Dict, List, Optional
 
 
 class RtkdumpError(Exception):
@@ -19,6 +19,23 @@ class RtkdumpError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # ids of the actions a failed apply had already carried out (for --json)
+        self.already_changed: List[str] = []
+
+    @property
+    def where(self) -> Optional[str]:
+        """file:line:column (or the fact source) the error points at, when there is one."""
+        return None
+
+    def to_json(self) -> Dict[str, Any]:
+        """The ``error`` object of `plan --json` / `apply --json` on failure."""
+        return {
+            "phase": self.phase,
+            "message": self.message,
+            "fix": self.hint,
+            "location": self.where,
+            "already_changed": list(self.already_changed),
+        }
 
     def render(self) -> str:
         text = f"{self.phase} error: {self.message}"
@@ -57,6 +74,10 @@ class StateFileError(RtkdumpError):
                 loc += f":{self.column}"
         return loc
 
+    @property
+    def where(self) -> Optional[str]:
+        return self.location
+
     def render(self) -> str:
         where = self.location
         field = f" {self.field}:" if self.field else ""
@@ -74,6 +95,10 @@ class FactError(RtkdumpError):
     def __init__(self, message: str, *, source: str, hint: Optional[str] = None):
         super().__init__(message, hint=hint)
         self.source = source
+
+    @property
+    def where(self) -> Optional[str]:
+        return self.source
 
     def render(self) -> str:
         text = f"facts error ({self.source}): {self.message}"
@@ -103,6 +128,12 @@ class PlanError(RtkdumpError):
         self.field = field
         self.location = location
 
+    @property
+    def where(self) -> Optional[str]:
+        if self.location and self.field:
+            return f"{self.location} ({self.field})"
+        return self.location or self.field
+
     def render(self) -> str:
         prefix = ""
         if self.location:
@@ -131,6 +162,10 @@ class ApplyError(RtkdumpError):
         super().__init__(message, hint=hint)
         self.action_id = action_id
         self.stderr = stderr
+
+    @property
+    def where(self) -> Optional[str]:
+        return self.action_id
 
     def render(self) -> str:
         text = "apply error"

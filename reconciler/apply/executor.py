@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
-from ..errors import ApplyError
+from ..errors import ApplyError, RtkdumpError
 from ..facts import Facts
 from ..host import Host
 from ..plan.model import Action, Plan
@@ -29,6 +29,9 @@ from .lock import HostLock
 from .report import EXIT_ERROR, EXIT_OK, EXIT_WAITING, ApplyReport
 from .runner import retrying_runner
 from .saved import check_saved
+
+# the files rtkdump replaces (write_atomic): their stale temp files are cleaned at each apply
+MANAGED_FILES = ("/etc/kdump.conf", "/etc/sysconfig/kdump")
 
 
 def _quiet(line: str) -> None:
@@ -103,12 +106,17 @@ class Executor:
 
     def run(self) -> ApplyReport:
         with HostLock(self.host, self.options.lock_timeout, self.options.sleep):
+            self.host.clean_stale_temps(MANAGED_FILES)  # what a killed write left behind
             try:
                 return self._run()
-            except ApplyError as exc:
+            except RtkdumpError as exc:
                 self.report.result = "failed"
                 self.report.exit_code = EXIT_ERROR
-                self.end("failed", message=exc.message)
+                exc.already_changed = [d["id"] for d in self.report.done]
+                try:
+                    self.end("failed", message=exc.message)
+                except RtkdumpError:
+                    pass  # the journal itself failed (ENOSPC): the first error is the one to report
                 raise
 
     def begin(self, plan: Plan) -> None:
@@ -133,6 +141,9 @@ class Executor:
             self.journal.append("run-finished", result=result, **fields)
 
     def _run(self) -> ApplyReport:
+        for warning in self.journal.warnings():
+            self.say(warning)
+            self.report.notes.append(warning)
         plan = self.plan()
         self.first_plan = plan
         if self.saved is not None:
@@ -169,7 +180,7 @@ class Executor:
         return self.report
 
     def finish(self, plan: Plan) -> ApplyReport:
-        self.report.notes = [f"{n.level}: {n.message}" for n in plan.notes]
+        self.report.notes += [f"{n.level}: {n.message}" for n in plan.notes]
         if plan.barriers:
             return self.barrier(plan)
         self.report.result, self.report.exit_code = "converged", EXIT_OK

@@ -15,6 +15,7 @@ import os
 import time
 from typing import Any, Dict, Iterator, List, Optional
 
+from ..errors import HostAccessError
 from ..host import Host
 
 STATE_DIR = "/var/lib/rtkdump"
@@ -27,24 +28,52 @@ class Journal:
         self.host = host
         self.run_id = run_id
         self.path = host.path(JOURNAL)
+        self.skipped: List[int] = []  # line numbers that are JSON but not an event object
 
     def append(self, event: str, **fields: Any) -> Dict[str, Any]:
         record = {"time": round(time.time(), 3), "run": self.run_id, "event": event, **fields}
         line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode()
-        self.host.owned_dir(STATE_DIR, mode=0o700)
-        self.host.append_line(JOURNAL, line)
+        try:
+            self.host.owned_dir(STATE_DIR, mode=0o700)
+            self.host.append_line(JOURNAL, line)
+        except OSError as exc:
+            raise HostAccessError(
+                f"cannot write the journal {JOURNAL}: {exc.strerror or exc}",
+                hint=f"make {STATE_DIR} writable (free space, a read-write file system), then run again",
+            ) from None
         return record
 
     def events(self) -> Iterator[Dict[str, Any]]:
         try:
-            text = self.host.read_text(JOURNAL)
+            text = self.host.read_text(JOURNAL, follow=False)
         except FileNotFoundError:
             return
-        for line in text.splitlines():
+        except OSError as exc:
+            raise HostAccessError(
+                f"cannot read the journal {JOURNAL}: {exc.strerror or exc}",
+                hint=f"{JOURNAL} must be a regular file (remove it to start a new history)",
+            ) from None
+        skipped = []
+        for number, line in enumerate(text.splitlines(), 1):
             try:
-                yield json.loads(line)
+                record = json.loads(line)
             except ValueError:
                 continue  # a torn last line after a crash
+            if not isinstance(record, dict):
+                skipped.append(number)  # valid JSON, but not an event: history to ignore, not a crash
+                continue
+            yield record
+        self.skipped = skipped
+
+    def warnings(self) -> List[str]:
+        """What reading the journal skipped, to say once per run."""
+        list(self.events())
+        if not self.skipped:
+            return []
+        lines = ", ".join(str(n) for n in self.skipped[:5])
+        return [
+            f"warning: {JOURNAL}: skipped {len(self.skipped)} line(s) that are not JSON objects ({lines})"
+        ]
 
     def find(self, event: str, **match: Any) -> List[Dict[str, Any]]:
         return [

@@ -8,27 +8,68 @@ one (same actions, argv, contents).  Whatever differs makes it stale, named.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Dict, List, Optional
 
 from ..errors import ApplyError
 from ..facts import Facts
+from ..host.safety import read_regular
 from ..plan.model import Plan
 from ..state.model import DesiredState
 
 PLAN_FORMAT = "rtkdump-plan/1"
 
 
+MAX_PLAN_BYTES = 16 * 1024 * 1024
+
+
 def load_saved_plan(path: str) -> Optional[Dict[str, Any]]:
-    """The saved plan in ``path``, or None when it is not one (then it is a state file)."""
+    """The saved plan in ``path``, or None when it is not one (then it is a state file).
+
+    A file that says it is a saved plan (``"format": "rtkdump-plan/1"``) but is
+    malformed is a one-line ApplyError, never a KeyError further on.
+    """
     try:
-        with open(path, encoding="utf-8") as fh:
-            head = fh.read(1)
-            if head != "{":
-                return None
-            data = json.loads(head + fh.read())
-    except (OSError, ValueError, UnicodeDecodeError):
+        raw = read_regular(path, limit=MAX_PLAN_BYTES)  # non-blocking: a FIFO never hangs
+    except OSError:
+        return None  # load_state reports the unreadable file, located
+    text = raw.decode("utf-8", "replace")
+    if not text.lstrip().startswith("{") or PLAN_FORMAT not in text:
         return None
-    return data if isinstance(data, dict) and data.get("format") == PLAN_FORMAT else None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ApplyError(f"{path}: not a valid saved plan: not JSON ({exc})", hint=_REMAKE) from None
+    if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
+        return None
+    problem = _malformed(data)
+    if problem:
+        raise ApplyError(f"{path}: not a valid saved plan: {problem}", hint=_REMAKE)
+    return data
+
+
+_REMAKE = "make it again with: rtkdump plan STATE -o PLAN.json (never edit a saved plan)"
+
+
+def _malformed(data: Dict[str, Any]) -> Optional[str]:
+    """What is wrong with a saved plan's shape (None: fine); its contents are re-derived anyway."""
+    for key in ("state_file", "state_sha256"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            return f"{key} is {json.dumps(data.get(key))}, not a non-empty string"
+    if not os.path.isabs(data["state_file"]):
+        return f"state_file {data['state_file']!r} is not an absolute path"
+    digests = data.get("fact_digests")
+    if not isinstance(digests, dict) or not all(isinstance(v, str) for v in digests.values()):
+        return "fact_digests is not an object of strings"
+    phases = data.get("phases")
+    if not isinstance(phases, list) or not all(
+        isinstance(p, dict) and isinstance(p.get("actions"), list) for p in phases
+    ):
+        return "phases is not a list of {actions: [...]} objects"
+    for phase in phases:
+        if not all(isinstance(a, dict) and isinstance(a.get("id"), str) for a in phase["actions"]):
+            return "an action is not an object with an id"
+    return None
 
 
 def stale_reasons(saved: Dict[str, Any], desired: DesiredState, facts: Facts) -> List[str]:

@@ -55,6 +55,8 @@ class Host:
     root: Path = field(default_factory=lambda: Path("/"))
     runner: Runner = field(default_factory=SubprocessRunner)
     timeout: float = DEFAULT_TIMEOUT
+    # --insecure-state-ok: StrictModes findings are warnings instead of errors
+    insecure_ok: bool = False
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -101,9 +103,17 @@ class Host:
         data = safety.read_regular(str(self.path(host_path)), follow=follow)
         return data.decode("utf-8", "surrogateescape")
 
-    def is_root(self) -> bool:
+    @staticmethod
+    def is_root() -> bool:
         """Whether rtkdump runs as root (the seam tests fake to check the non-root refusals)."""
         return safety.is_root()
+
+    def untrusted(self, host_path: str) -> Optional[str]:
+        """Why root must not run or read this host file (StrictModes), None when fine or absent."""
+        local = self.path(host_path)
+        if not os.path.lexists(local):
+            return None
+        return safety.insecure_reason(str(local), stop_at=str(self.root))
 
     def fault(self, point: str) -> None:
         """A fault-injection point (off unless RTKDUMP_FAULT names it; see host/safety.py)."""

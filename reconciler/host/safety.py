@@ -170,3 +170,37 @@ def refuse_special(path: str, shown: str) -> Optional[os.stat_result]:
             hint=f"make {shown} a plain file (or remove it) and run again",
         )
     return st
+
+
+def insecure_reason(path: str, stop_at: str = "/") -> Optional[str]:
+    """Why root must not trust ``path`` (sshd's StrictModes), or None.
+
+    The file and every directory above it (up to and including ``stop_at``)
+    must be owned by root and not writable by group or others; a symlink on the
+    way is followed and its target checked the same way.  One difference from
+    sshd: a sticky directory (/tmp, mode 1777) above a root-owned entry passes,
+    because the sticky bit keeps others from renaming or removing that entry.
+    """
+    try:
+        real = os.path.realpath(path)
+        st = os.stat(real)
+    except OSError as exc:
+        return f"{path}: {exc.strerror}"
+    chain = [real]
+    here = os.path.dirname(real)
+    top = os.path.realpath(stop_at)
+    while True:
+        chain.append(here)
+        if here in (top, "/") or here == os.path.dirname(here):
+            break
+        here = os.path.dirname(here)
+    below_is_root = False
+    for item in chain:
+        st = os.stat(item)
+        if st.st_uid != 0:
+            return f"{item} is owned by uid {st.st_uid}, not root"
+        sticky_ok = stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX and below_is_root
+        if st.st_mode & 0o022 and not sticky_ok:
+            return f"{item} is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o})"
+        below_is_root = True
+    return None

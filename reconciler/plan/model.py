@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -244,7 +245,8 @@ class Plan:
     def to_json(self) -> dict:
         return {
             "format": "rtkdump-plan/1",
-            "state_file": self.state_file,
+            # absolute: `apply PLAN.json` may run from another directory (the text keeps it as given)
+            "state_file": os.path.abspath(self.state_file),
             "state_sha256": self.state_sha256,
             "host": self.host,
             "release": self.release,

@@ -114,9 +114,11 @@ def load_state_text(text: str, path: str) -> DesiredState:
 
 def load_state(path: str) -> DesiredState:
     """Read, validate and return the state file at ``path``. Raises StateFileError."""
+    from ..host.safety import read_regular
+
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
+        # non-blocking, regular files only: a FIFO as the state file is an error, not a hang
+        raw = read_regular(str(path), limit=MAX_FILE_BYTES)
     except OSError as e:
         reason = e.strerror or str(e)
         raise StateFileError(

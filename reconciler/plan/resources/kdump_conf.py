@@ -77,8 +77,38 @@ def desired_directives(ctx: PlanContext, values: Tuple[str, ...]) -> List[Tuple[
     return out
 
 
+# kdump.conf directives naming files kdump runs or reads as root (in the capture kernel too)
+ROOT_RUN = ("kdump_pre", "kdump_post", "extra_bins")
+
+
+def _strict_modes(ctx: PlanContext) -> None:
+    """As root, every file kdump will run or read as root must be root's alone (sshd's StrictModes)."""
+    if not ctx.host.is_root():
+        return
+    named = [(f"dump.extra.{k}", w) for k, v in ctx.desired.dump.extra if k in ROOT_RUN for w in v.split()]
+    if ctx.desired.dump.target.sshkey:
+        named.append(("dump.target.sshkey", ctx.desired.dump.target.sshkey))
+    for field_path, path in named:
+        if not path.startswith("/"):
+            continue
+        reason = ctx.host.untrusted(path)
+        if reason is None:
+            continue
+        if ctx.host.insecure_ok:
+            ctx.note(
+                "warning", f"{path} is run or read by kdump as root although {reason} (--insecure-state-ok)"
+            )
+            continue
+        raise ctx.plan_error(
+            f"kdump would run or read {path} as root, but {reason}",
+            field_path,
+            hint=f"chown root and chmod go-w {path} and the directories above it, or pass --insecure-state-ok",
+        )
+
+
 def check(ctx: PlanContext, values: Tuple[str, ...]) -> Outcome:
     out = Outcome()
+    _strict_modes(ctx)
     release = ctx.release
     fact = ctx.facts.kdump_conf
     directives = desired_directives(ctx, values)
