@@ -96,9 +96,13 @@ def render_plan(plan: Plan, color: bool = False) -> str:
         for action in phase:
             out.extend(render_action(action, style))
         if i < len(plan.barriers):
+            policy = f"({plan.reboot.describe()}) " if plan.reboot else ""
             out.append("")
-            out.append(style("barrier", f"  ── reboot barrier ── {plan.barriers[i].reason}"))
+            out.append(style("barrier", f"  ── reboot barrier ── {policy}{plan.barriers[i].reason}"))
             out.append("")
+    if plan.crash_test:
+        out.extend(render_action(plan.crash_test, style))
+        out.append(style("dim", f"      when: {plan.crash_test_condition}"))
     if plan.unchanged:
         out.append("")
         out.append("Unchanged:")
@@ -116,13 +120,17 @@ def render_plan(plan: Plan, color: bool = False) -> str:
 
 
 def summary_line(plan: Plan) -> str:
+    # what the plan could not check limits what it promises: said on the line people read
+    unknown = [n for n in plan.notes if n.level == "unknown"]
+    limit = f" Could not check {len(unknown)} thing(s): see the notes." if unknown else ""
     if plan.converged:
-        return f"Nothing to do: converged ({len(plan.unchanged)} resources unchanged)."
+        return f"Nothing to do: converged ({len(plan.unchanged)} resources unchanged).{limit}"
     c = plan.summary_counts()
     reboot = f", {c['reboots']} reboot" + ("s" if c["reboots"] != 1 else "") if c["reboots"] else ""
+    crash = ", 1 crash test (the host panics)" if c["crash_tests"] else ""
     return (
         f"Plan: {c['add']} to add, {c['change']} to change, {c['remove']} to remove, "
-        f"{c['restart']} to restart, {c['verify']} to verify{reboot}; {c['unchanged']} unchanged."
+        f"{c['restart']} to restart, {c['verify']} to verify{reboot}{crash}; {c['unchanged']} unchanged.{limit}"
     )
 
 

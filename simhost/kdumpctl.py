@@ -258,10 +258,12 @@ class Ctl:
             self.info("No kdump initial ramdisk found.")
             need = True
         else:
-            mtime = ipath.stat().st_mtime
-            for f in (CONF, "/etc/sysconfig/kdump"):
+            # kdumpctl check_files_modified: `stat -c %Y` seconds, -gt; kdump.conf and the
+            # kdump kernel (not /etc/sysconfig/kdump: that is read at load time, not built in)
+            mtime = int(ipath.stat().st_mtime)
+            for f in (CONF, kernel):
                 p = self.host.path(f)
-                if p.exists() and p.stat().st_mtime > mtime:
+                if p.exists() and int(p.stat().st_mtime) > mtime:
                     changed.append(f)
             if changed:
                 self.info("Detected change(s) in the following file(s):")

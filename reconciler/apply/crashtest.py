@@ -14,11 +14,12 @@ from typing import Any, Dict, Optional
 
 from ..errors import ApplyError
 from ..host import Host
-from ..plan.model import VERIFY, Action
+from ..plan.model import Action
+from ..plan.resources.crash_test import SYSRQ, crash_test_action
 from ..state.model import DesiredState
 from .journal import Journal
 
-SYSRQ = "/proc/sysrq-trigger"
+__all__ = ["SYSRQ", "CrashTest", "find_vmcore", "refuse_unless_loaded"]
 
 
 class CrashTest:
@@ -39,14 +40,8 @@ class CrashTest:
         return not self.journal.find("crash-test-triggered", key=self.key)
 
     def action(self) -> Action:
-        return Action(
-            id="crash-test:sysrq",
-            symbol=VERIFY,
-            resource="crash-test",
-            summary="crash test: echo c > /proc/sysrq-trigger (the host panics, kdump captures, it reboots)",
-            why="verify.crash_test: once" if not self.forced else "--crash-test --yes-crash-this-host",
-            proc_write=(SYSRQ, "c"),
-        )
+        """The same action the plan shows (plan/resources/crash_test.py)."""
+        return crash_test_action(self.forced)
 
     def record_trigger(self, boot_id: Optional[str]) -> Dict[str, Any]:
         """Journal the trigger (before the write that does not return); returns the record."""

@@ -16,7 +16,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 from ..formats import kdumpconf, sysconfig
 from ..host import CommandResult, Host
 from ..rules import releases
-from . import boot, kernel, packages, platform, services
+from . import boot, history, kernel, packages, platform, services
 from .model import (
     ActiveState,
     BootLoader,
@@ -64,10 +64,15 @@ class Facts:
     default_crashkernel: Fact[str]  # kdumpctl get-default-crashkernel, where the release has it
     sysconfig_kernel: Fact  # Optional[Dict[str, str]] of /etc/sysconfig/kernel; None: absent
     paths: Dict[str, Fact[bool]] = field(default_factory=dict)  # host path -> exists (dir for dump path)
+    # rtkdump's own journal (pending restart, crash tests, reboots) and kdump's initramfs age
+    history: Fact = field(default_factory=lambda: Fact.of("history", "nothing read", history.History()))
+    kdump_initramfs: Fact = field(default_factory=lambda: Fact.of("kdump_initramfs", "nothing read", None))
 
     def all(self) -> Dict[str, Fact]:
         out = {}
         for name in self.__dataclass_fields__:
+            if name in ("history", "kdump_initramfs") and getattr(self, name).source == "nothing read":
+                continue  # built without them (tests): not facts of this host
             if name == "paths":
                 continue
             out[name] = getattr(self, name)
@@ -243,6 +248,47 @@ def gather_default_crashkernel(host: Host, os_release: Fact[OsRelease]) -> Fact[
     return command_fact(host, "default_crashkernel", argv, kernel.parse_default_crashkernel)
 
 
+JOURNAL = "/var/lib/rtkdump/journal.jsonl"
+
+
+def gather_history(host: Host, boot_id: Optional[str]) -> Fact:
+    """What rtkdump's journal says is still owed (a restart) or done (crash tests, reboots)."""
+    return file_fact(
+        host,
+        "history",
+        JOURNAL,
+        lambda text: history.parse_journal(text, boot_id),
+        absent=history.History(),
+        absent_known=True,
+        follow=False,
+    )
+
+
+def _mtime(host: Host, path: str) -> Optional[int]:
+    try:
+        return int(host.stat(path).st_mtime)
+    except OSError:
+        return None
+
+
+def gather_initramfs(host: Host, running: Fact, sysconf: Fact, conf: Fact) -> Fact:
+    """kdump's initramfs age against the files kdumpctl checks (kdump.conf, the kernel, hooks)."""
+    kver = None
+    if sysconf.known and sysconf.value is not None:
+        kver = (sysconf.value.get("KDUMP_KERNELVER") or "").strip() or None
+    if kver is None and running.known:
+        kver = running.known_value.release
+    if kver is None:
+        return Fact.missing("kdump_initramfs", "file /boot", "the kdump kernel version is unknown")
+    image = f"/boot/initramfs-{kver}kdump.img"
+    files = ["/etc/kdump.conf", f"/boot/vmlinuz-{kver}"]
+    if conf.known and conf.value is not None:
+        for key in ("kdump_pre", "kdump_post", "extra_bins"):
+            files += [w for w in (conf.value.get(key) or "").split() if w.startswith("/")]
+    age = history.initramfs_age(image, _mtime(host, image), [(f, _mtime(host, f)) for f in files])
+    return Fact.of("kdump_initramfs", f"file {image}", age)
+
+
 def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
     os_release = gather_os_release(host)
     names = request.packages
@@ -277,9 +323,17 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
         )
     for dev in request.devices:
         paths[dev] = Fact.of("path", f"file {dev}", host.exists(dev))
+    running = gather_running_kernel(host)
+    boot_id = file_fact(host, "boot_id", "/proc/sys/kernel/random/boot_id", platform.parse_boot_id)
+    kdump_conf = file_fact(
+        host, "kdump_conf", "/etc/kdump.conf", kdumpconf.parse_kdump_conf, absent_known=True, follow=False
+    )
+    sysconf = file_fact(
+        host, "sysconfig", "/etc/sysconfig/kdump", sysconfig.parse_sysconfig, absent_known=True, follow=False
+    )
     return Facts(
         os_release=os_release,
-        running_kernel=gather_running_kernel(host),
+        running_kernel=running,
         cmdline=file_fact(host, "cmdline", "/proc/cmdline", kernel.parse_proc_cmdline),
         iomem_crash=iomem,
         kexec_crash_size=file_fact(
@@ -296,20 +350,11 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
                 dmi_values["product_name"], dmi_values["sys_vendor"], dmi_values["board_name"]
             ),
         ),
-        boot_id=file_fact(host, "boot_id", "/proc/sys/kernel/random/boot_id", platform.parse_boot_id),
+        boot_id=boot_id,
         packages=pkgs,
         bootloader=gather_bootloader(host, os_release),
-        kdump_conf=file_fact(
-            host, "kdump_conf", "/etc/kdump.conf", kdumpconf.parse_kdump_conf, absent_known=True, follow=False
-        ),
-        sysconfig=file_fact(
-            host,
-            "sysconfig",
-            "/etc/sysconfig/kdump",
-            sysconfig.parse_sysconfig,
-            absent_known=True,
-            follow=False,
-        ),
+        kdump_conf=kdump_conf,
+        sysconfig=sysconf,
         kdump_enabled=command_fact(
             host, "kdump_enabled", host.systemctl("is-enabled", KDUMP_UNIT), services.parse_is_enabled
         ),
@@ -325,4 +370,6 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
             absent_known=True,
         ),
         paths=paths,
+        history=gather_history(host, boot_id.get()),
+        kdump_initramfs=gather_initramfs(host, running, sysconf, kdump_conf),
     )

@@ -201,6 +201,30 @@ class Barrier:
     reason: str
 
 
+def reboot_key(state_sha256: str, reason: str) -> str:
+    """The reboot-loop guard's key: this state + this barrier reason (apply/barrier.py counts by it)."""
+    return hashlib.sha256(f"{state_sha256}\n{reason}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RebootPolicy:
+    """What apply does at a barrier: wait for a person (manual) or reboot (automatic, bounded)."""
+
+    policy: str  # manual | automatic
+    max_reboots: int
+    reboots_left: int  # for this state and the first barrier's reason
+
+    def describe(self) -> str:
+        if self.policy != "automatic":
+            return "reboot.policy: manual: apply stops here; reboot, then run apply again"
+        if self.reboots_left <= 0:
+            return f"reboot.policy: automatic, but 0 of {self.max_reboots} reboots left: apply fails here"
+        return (
+            f"reboot.policy: automatic: apply reboots the host ({self.reboots_left} of "
+            f"{self.max_reboots} reboots left)"
+        )
+
+
 @dataclass(frozen=True)
 class Note:
     level: str  # "warning" | "unknown" | "info"
@@ -220,6 +244,10 @@ class Plan:
     facts_fingerprint: str = ""
     fact_digests: Dict[str, str] = field(default_factory=dict)
     boot_id: Optional[str] = None
+    reboot: Optional[RebootPolicy] = None
+    # the crash test apply will trigger once everything else is done (apply runs it itself)
+    crash_test: Optional[Action] = None
+    crash_test_condition: str = ""
 
     @property
     def actions(self) -> List[Action]:
@@ -227,7 +255,8 @@ class Plan:
 
     @property
     def converged(self) -> bool:
-        return not self.actions and not self.barriers
+        """Nothing left for apply to do to the host: no action, no reboot, no crash test."""
+        return not self.actions and not self.barriers and self.crash_test is None
 
     @property
     def fingerprint(self) -> str:
@@ -236,7 +265,7 @@ class Plan:
             {
                 "state": self.state_sha256,
                 "facts": self.facts_fingerprint,
-                "actions": [a.id for a in self.actions],
+                "actions": [a.id for a in self.actions] + ([self.crash_test.id] if self.crash_test else []),
             },
             sort_keys=True,
         )
@@ -262,6 +291,12 @@ class Plan:
                 }
                 for i, phase in enumerate(self.phases)
             ],
+            "reboot": asdict(self.reboot) if self.reboot else None,
+            "crash_test": (
+                {"action": self.crash_test.to_json(), "condition": self.crash_test_condition}
+                if self.crash_test
+                else None
+            ),
             "unchanged": [asdict(u) for u in self.unchanged],
             "notes": [asdict(n) for n in self.notes],
             "summary": self.summary_counts(),
@@ -280,6 +315,7 @@ class Plan:
         for a in self.actions:
             counts[names[a.symbol]] += 1
         counts["reboots"] = len(self.barriers)
+        counts["crash_tests"] = 1 if self.crash_test else 0
         return counts
 
 

@@ -12,13 +12,13 @@ Order, and why:
 
 from __future__ import annotations
 
-from typing import Tuple
+from typing import List, Tuple
 
 from ..facts import FactRequest, Facts, gather
 from ..host import Host
 from ..state.model import DesiredState
-from .model import Barrier, Plan
-from .resources import Outcome, PlanContext, kdump_conf, packages, service, sysconfig
+from .model import Barrier, Plan, RebootPolicy, reboot_key
+from .resources import Outcome, PlanContext, crash_test, kdump_conf, packages, service, sysconfig
 from .resources import boot_entries as crashkernel_res
 
 
@@ -67,6 +67,7 @@ def make_plan(desired: DesiredState, facts: Facts, host: Host) -> Plan:
         if boot.barrier:
             plan.barriers.append(Barrier(boot.barrier))
             plan.phases.append([])
+        plan.reboot = reboot_policy(ctx, plan)
         plan.notes = ctx.notes
         return plan
 
@@ -77,15 +78,49 @@ def make_plan(desired: DesiredState, facts: Facts, host: Host) -> Plan:
     will_install = bool(pkgs.actions)
     enabled = take(service.enable(ctx, will_install))
     before = pkgs.actions + boot.actions + conf.actions + sysconf.actions + enabled.actions
-    changed = list(service.restart_reasons(before))
+    changed = list(service.restart_reasons(before)) + owed_restarts(ctx)
     run = take(service.run(ctx, changed))
     if boot.barrier:
         plan.phases = [before, run.actions]
         plan.barriers.append(Barrier(boot.barrier))
     else:
         plan.phases = [before + run.actions]
+    pending = crash_test.check(ctx)
+    if pending:
+        plan.crash_test, plan.crash_test_condition = pending
+    plan.reboot = reboot_policy(ctx, plan)
     plan.notes = ctx.notes
     return plan
+
+
+def reboot_policy(ctx: PlanContext, plan: Plan) -> RebootPolicy:
+    """The state's reboot policy and, for the first barrier, how many reboots the loop guard leaves."""
+    spec = ctx.desired.reboot
+    left = spec.max_reboots
+    if plan.barriers and ctx.facts.history.known:
+        key = reboot_key(ctx.desired.sha256, plan.barriers[0].reason)
+        left -= sum(1 for k, _ in ctx.facts.history.known_value.reboots if k == key)
+    return RebootPolicy(spec.policy, spec.max_reboots, max(left, 0))
+
+
+def owed_restarts(ctx: PlanContext) -> List[str]:
+    """Restarts a failed or killed run still owes: from the journal, and from kdump's initramfs age."""
+    out = []
+    past = ctx.require(
+        ctx.facts.history,
+        "read rtkdump's journal",
+        hint="/var/lib/rtkdump/journal.jsonl must be a regular file (move it away to start a new history)",
+    )
+    if past.pending_restart:
+        out.append(f"a restart notified by {past.pending_restart} never ran")
+    age = ctx.facts.kdump_initramfs
+    if not age.known:
+        ctx.unknown(age, "whether kdump's initramfs is older than its configuration")
+    elif age.value is not None and age.value.exists and age.value.newer:
+        out.append(
+            f"{age.value.image} is older than {', '.join(age.value.newer)} (kdumpctl would rebuild it)"
+        )
+    return out
 
 
 def plan_for(host: Host, desired: DesiredState) -> Plan:
