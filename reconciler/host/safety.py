@@ -33,8 +33,8 @@ def fault(point: str) -> None:
     parts = spec.split(":")
     if parts[0] != point:
         return
-    _counts[point] = _counts.get(point, 0) + 1
-    if len(parts) > 1 and parts[1] and _counts[point] != int(parts[1]):
+    _counts[spec] = _counts.get(spec, 0) + 1  # counted per setting: each test starts at 1
+    if len(parts) > 1 and parts[1] and _counts[spec] != int(parts[1]):
         return
     if len(parts) > 2 and parts[2]:
         code = getattr(errno, parts[2])
