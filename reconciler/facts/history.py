@@ -32,7 +32,7 @@ class History:
 
 def parse_journal(text: str, boot_id: Optional[str]) -> History:
     """The journal's JSON lines -> History. Torn and non-object lines are skipped, never fatal."""
-    pending: Optional[dict] = None
+    pending: List[dict] = []  # restart-pending events since the last restart-done
     crash: List[str] = []
     reboots: List[Tuple[str, str]] = []
     skipped = 0
@@ -46,17 +46,19 @@ def parse_journal(text: str, boot_id: Optional[str]) -> History:
             continue
         kind = event.get("event")
         if kind == "restart-pending":
-            pending = pending or event
+            pending.append(event)
         elif kind in START_EVENTS:
-            pending = None
+            pending = []
         elif kind == "crash-test-triggered" and isinstance(event.get("key"), str):
             crash.append(event["key"])
         elif kind == "reboot-requested" and isinstance(event.get("key"), str):
             reboots.append((event["key"], str(event.get("boot_id"))))
     owed = None
-    # a pending restart from an earlier boot was paid by that boot's kdump start
-    if pending is not None and (pending.get("boot_id") in (None, boot_id)):
-        owed = f"{pending.get('by', 'a file write')} (run {pending.get('run', '?')})"
+    # a pending restart from an earlier boot was paid by the kdump start of the boot after it
+    this_boot = [e for e in pending if e.get("boot_id") in (None, boot_id)]
+    if this_boot:
+        first = this_boot[0]
+        owed = f"{first.get('by', 'a file write')} (run {first.get('run', '?')})"
     return History(owed, tuple(dict.fromkeys(crash)), tuple(reboots), skipped)
 
 

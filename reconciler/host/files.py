@@ -125,9 +125,12 @@ def append_line(path: Path, line: bytes, mode: int = 0o600) -> None:
     A short write is continued; when the write fails (ENOSPC, EIO) the file is
     truncated back to its old size, so no torn line is left behind.
     """
-    fd = open_owned(str(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode)
+    fd = open_owned(str(path), os.O_RDWR | os.O_APPEND | os.O_CREAT, mode)
     try:
         size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            # a line torn by a kill: end it, so this line is not glued to it (and lost with it)
+            line = b"\n" + line
         try:
             fault("append")
             write_all(fd, line[: len(line) // 2], str(path))
