@@ -558,3 +558,62 @@ def test_temp_pattern_matches_what_write_atomic_creates(tmp_path, monkeypatch):
     (tmp_path / "etc").mkdir()
     Host(root=tmp_path).write_file_atomic("/etc/kdump.conf", "x\n")
     assert fnmatch.fnmatchcase(seen[0], hostfiles.temp_pattern("kdump.conf"))
+
+
+# --------------------------------------------------------------- missing binary, hang, stale lock
+def _without(root, program):
+    rec = json.loads((root / ".rtkdump-recorded/commands.json").read_text())
+    rec = [e for e in rec if e["argv"][0] != program]
+    (root / ".rtkdump-recorded/commands.json").write_text(json.dumps(rec))
+
+
+def test_a_missing_rpm_binary_is_an_error_naming_it(tmp_path, tally):
+    root = converged_root(tmp_path)
+    _without(root, "rpm")
+    rc, out, err = run("plan", DEFAULT_STATE, "--root", str(root))
+    assert rc == 1 and "rpm" in err and "not available" in err
+    tally("faults")
+
+
+def test_a_hanging_rpm_is_an_error_not_converged(tmp_path, tally):
+    from reconciler.errors import FactError
+    from reconciler.host import CommandResult, RecordedRunner
+    from reconciler.plan.planner import plan_for
+    from reconciler.state import load_state
+
+    root = converged_root(tmp_path)
+    host = Host.open(str(root))
+    recorded = host.runner
+    assert isinstance(recorded, RecordedRunner)
+
+    def runner(argv, timeout, stdin=None):
+        if argv[0] == "rpm":  # what SubprocessRunner answers when the timeout kills it
+            return CommandResult(tuple(argv), -1, "", f"\ntimed out after {timeout:g}s\n", timed_out=True)
+        return recorded(argv, timeout, stdin)
+
+    runner.calls = []  # type: ignore[attr-defined]
+    host.runner = runner  # type: ignore[assignment]
+    with pytest.raises(FactError, match="timed out"):
+        plan_for(host, load_state(DEFAULT_STATE))
+    tally("faults")
+
+
+def test_a_stale_lock_from_a_killed_apply_is_taken_over(tmp_path, tally):
+    root = converged_root(tmp_path)
+    (root / "run").mkdir(exist_ok=True)
+    lock = root / "run/rtkdump.lock"
+    lock.write_text("pid 99999 since 2026-01-01T00:00:00\n")  # its flock died with it
+    os.chmod(lock, 0o600)
+    rc, out, err = run("apply", DEFAULT_STATE, "--root", str(root))
+    assert rc == 0, out + err
+    assert lock.read_text() == ""
+    tally("faults")
+
+
+def test_a_world_writable_lock_file_is_refused(tmp_path, as_root):
+    root = converged_root(tmp_path)
+    (root / "run").mkdir(exist_ok=True)
+    (root / "run/rtkdump.lock").write_text("")
+    os.chmod(root / "run/rtkdump.lock", 0o666)
+    rc, out, err = run("apply", DEFAULT_STATE, "--root", str(root))
+    assert rc == 1 and "writable by group or others" in err
