@@ -113,8 +113,9 @@ def find_kernel(roots: Optional[Sequence[str]] = None) -> Kernel:
         roots = (env,) if env else DEFAULT_KERNEL_ROOTS
     tried = []
     for root in roots:
-        for image in sorted(glob.glob(os.path.join(root, "boot", "vmlinuz-*")) +
-                            glob.glob(os.path.join(root, "usr/lib/modules/*/vmlinuz")), reverse=True):
+        images = glob.glob(os.path.join(root, "boot", "vmlinuz-*")) + glob.glob(
+            os.path.join(root, "usr/lib/modules/*/vmlinuz"))
+        for image in sorted(images, key=_version_key, reverse=True):  # the newest kernel first
             release = (os.path.basename(image)[len("vmlinuz-"):] if "/boot/" in image
                        else os.path.basename(os.path.dirname(image)))
             for mods in (os.path.join(root, "lib/modules", release), os.path.join(root, "usr/lib/modules", release)):
@@ -125,6 +126,11 @@ def find_kernel(roots: Optional[Sequence[str]] = None) -> Kernel:
         "no kernel image with its modules under " + ", ".join(roots)
         + (f" (images without modules: {', '.join(tried)})" if tried else "")
         + f"; apt-get install linux-image-amd64, or dpkg-deb -x a linux-image .deb and set {KERNEL_ROOT_ENV}")
+
+
+def _version_key(path: str) -> List:
+    """Natural order, so that 6.1.0-57 sorts after 6.1.0-9."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path)]
 
 
 def find_qemu() -> str:

@@ -190,6 +190,8 @@ def guest(tmp_path_factory, results):
     try:
         g = kg.Guest(tmp_path_factory.mktemp("kernel-guest"))
     except kg.GuestUnavailable as exc:
+        if os.environ.get("RTKDUMP_KERNEL_REQUIRED") == "1":  # CI: a missing piece is a failure
+            pytest.fail(f"RTKDUMP_KERNEL_REQUIRED=1 but cannot boot a real kernel: {exc}")
         pytest.skip(f"cannot boot a real kernel here: {exc}")
     results["kernel"] = {"release": g.kernel.release, "image": str(g.kernel.image),
                          "initramfs_bytes": g.initrd.stat().st_size}
@@ -421,3 +423,45 @@ def test_step4_no_reservation_leaves_no_dump_and_verification_fails(main_host, b
     # and the host as that boot left it is not crashed again: apply stops at the reboot barrier
     code, report, err = apply(main_host, DEFAULT_STATE, "--crash-test", "--yes-crash-this-host")
     assert code == 2 and report["result"] == "waiting-for-reboot", (report, err)
+
+
+# --- what rtkdump predicts vs what the kernel reserves (known gaps) ------------------------------
+# The kernel matches crashkernel= ranges against memblock's RAM total rounded UP to 128 MiB
+# (kernel/crash_core.c parse_crashkernel_mem); rtkdump predicts from /proc/meminfo MemTotal, which
+# is smaller (it excludes the kernel image, firmware-reserved memory and the crash region itself).
+# At the common sizes that sit on a range boundary (1G, 4G, 64G) the two disagree. Each test checks
+# the kernel side hard, then xfails only on the known wrong prediction, and passes once it is fixed.
+def test_prediction_at_4g_matches_the_kernel(boots, results):
+    step = results["steps"].get("2b range list")
+    if step is None:
+        pytest.skip("needs test_step2_other_values[2b range list] first")
+    kernel = step["kernel"]["kexec_crash_size"] // MiB
+    assert kernel == 224  # 4G guest: the 4G-64G tier, end of 1G-4G is exclusive
+    note = step["plan_note"]
+    if note == [f"crashkernel={RANGE_LIST} will reserve about 160 MiB on this host"]:
+        pytest.xfail(f"known gap: rtkdump predicts 160 MiB from MemTotal {step['kernel']['MemTotal_kB']} kB; "
+                     f"the kernel reserved {kernel} MiB")
+    assert note == [f"crashkernel={RANGE_LIST} will reserve about {kernel} MiB on this host"]
+
+
+def test_recommended_on_1g_host_is_planned(boots, tmp_path_factory, results):
+    host = new_host(tmp_path_factory.mktemp("host-1G") / "root", "1G")
+    value = "1G-4G:192M,4G-64G:256M,64G-:512M"
+    assert in_host(host, "grubby", "--update-kernel=DEFAULT", f"--args=crashkernel={value}").returncode == 0
+    boot = boots.get("1G", "1G", f"crashkernel={value}")
+    install_snapshot(host, boot.snapshot("boot"))
+    k = kernel_view(boot.snapshot("boot"))
+    proc = in_host(host, *rtkdump_argv(), "plan", DEFAULT_STATE, "--root", host, "--json")
+    results["steps"]["1G recommended"] = {
+        "boot": boot.name, "memory": boot.memory,
+        "kernel": {"kexec_crash_size": k["kexec_crash_size"], "iomem_regions": k["regions"],
+                   "MemTotal_kB": k["mem_total_kb"]},
+        "plan_exit": proc.returncode, "plan_stderr": proc.stderr.strip()[-300:],
+    }
+    assert k["kexec_crash_size"] == 192 * MiB  # the kernel is fine with RHEL 9's default on 1 GiB
+    if proc.returncode == 1 and f"crashkernel={value} reserves nothing on this host" in proc.stderr:
+        pytest.xfail("known gap: rtkdump's plan refuses `recommended` on a 1 GiB host (MemTotal "
+                     f"{k['mem_total_kb']} kB < 1G) although the kernel reserved 192 MiB")
+    assert proc.returncode in (0, 2), proc.stderr
+    f = facts(host)
+    assert crash_regions(f) == k["regions"]
