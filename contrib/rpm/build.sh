@@ -49,7 +49,13 @@ done
 
 # --nodeps: on Debian the rpmdb is empty, so BuildRequires (unzip, systemd-rpm-macros) cannot
 # be checked; the build itself only needs sh, cp, install and unzip.
-rpmbuild -bb --nodeps --quiet \
+defines=()
+if ! readlink -f /bin/sh | grep -q bash; then
+    # Debian's brp-compress uses `read -d`, a bashism, under #!/bin/sh (dash there): run it with
+    # bash, so that the man page is compressed as on RHEL.
+    defines+=(--define '__brp_compress /bin/bash %{_rpmconfigdir}/brp-compress %{?_prefix}')
+fi
+rpmbuild -bb --nodeps --quiet "${defines[@]}" \
     --define "_topdir $work" \
     --define "rhel $release" \
     --define "dist .el$release" \
