@@ -16,7 +16,7 @@ from typing import Dict
 
 import pytest
 
-from .conftest import CONTRIB, REPO, needs_simhost_tools, run, simhost_create, simhost_exec, tool_env
+from .conftest import CONTRIB, REPO, needs_simhost_tools, simhost_create, simhost_exec, tool_env
 
 COLLECTIONS = CONTRIB / "ansible"
 COLLECTION = COLLECTIONS / "ansible_collections/rtkdump/kdump"
@@ -56,8 +56,8 @@ def playbook(tmp_path: Path, host: Path, text: str, *args: str, inventory: str =
                         check=False, env=ansible_env(tmp_path), timeout=900)
     try:
         out = json.loads(proc.stdout)
-    except ValueError:
-        raise AssertionError(f"ansible-playbook printed no JSON (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    except ValueError as exc:
+        raise AssertionError(f"ansible-playbook printed no JSON (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}") from exc
     out["rc"] = proc.returncode
     return out
 

@@ -1,3 +1,4 @@
+# ruff: noqa: UP010, UP001, UP008  (Ansible plugin boilerplate)
 # A minimal stdout callback for the tests: every task result as one JSON document at the end.
 # (ansible-core's own json callback lives in the ansible.posix collection, which is not on PyPI
 # by itself; this keeps the tests to ansible-core.)

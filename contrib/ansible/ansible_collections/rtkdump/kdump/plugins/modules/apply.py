@@ -1,5 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Ansible module conventions (checked by ansible-test sanity) over the project's ruff rules:
+# the boilerplate header, imports after DOCUMENTATION/EXAMPLES/RETURN, %-formatting.
+# ruff: noqa: E402, UP009, UP010, UP001, UP031
 # Copyright: rtkdump developers
 # GNU General Public License v2.0+ (see https://www.gnu.org/licenses/old-licenses/gpl-2.0.txt)
 
