@@ -18,7 +18,7 @@ version_added: "0.1.0"
 description:
   - Runs C(rtkdump apply --json) on the managed host, or C(rtkdump plan --json) in check mode.
   - rtkdump stops at the reboot barrier (the C(crashkernel=) reservation only exists after a
-    reboot); the module then returns O(reboot_required=true) and the play reboots and runs it again.
+    reboot); the module then returns RV(reboot_required=true) and the play reboots and runs it again.
   - In diff mode the file changes of the plan (C(/etc/kdump.conf), C(/etc/sysconfig/kdump)) are
     returned as before/after diffs.
 options:
@@ -59,13 +59,15 @@ notes:
   - Exit status 2 of rtkdump (changes pending, waiting for a reboot) is not a failure.
 attributes:
   check_mode:
+    description: Runs C(rtkdump plan), which reads the host and writes nothing.
     support: full
   diff_mode:
+    description: Returns the plan's file changes as before/after diffs.
     support: full
 requirements:
   - rtkdump on the managed host
 author:
-  - rtkdump developers
+  - rtkdump developers (@rtkdump)
 """
 
 EXAMPLES = r"""

@@ -1,0 +1,105 @@
+#!/bin/bash
+# The contrib/ checks, for .ci/run:   bash contrib/ci-checks.sh
+# Run from the repository root, with a virtualenv active that has rtkdump installed
+# (pip install -e '.[dev]'). What it does:
+#   1. installs the Debian tools the checks need, when one is missing (mandoc, man-db, systemd's
+#      systemd-analyze, rpm/rpmbuild, cpio, unzip, dnf, createrepo-c, git)
+#   2. lints the man page (mandoc -T lint, man --warnings) and the shell files (bash -n)
+#   3. systemd-analyze verify on the units, in a temporary root (works offline)
+#   4. builds the RPM for RHEL 7, 8, 9 and 10 with the real rpmbuild (pip fetches the vendored
+#      wheels from PyPI once, into ~/.cache/rtkdump-rpm-sources)
+#   5. installs ansible-core into its own virtualenv ($RTKDUMP_ANSIBLE_VENV, default
+#      ~/.cache/rtkdump-ansible-venv) for the collection's tests
+#   6. python -m pytest tests/contrib (the slow ones too: dnf install into a simulated host,
+#      ansible-playbook against simulated hosts); RTKDUMP_CONTRIB_PYTEST=0 skips this step when
+#      .ci/run runs tests/contrib in its own pytest run
+#   7. ansible-test sanity on the collection when RTKDUMP_ANSIBLE_SANITY=1 (slow: it builds a
+#      virtualenv per test with pylint, yamllint, ...)
+set -euo pipefail
+
+top=$(git rev-parse --show-toplevel)
+cd "$top"
+python=${PYTHON:-python}
+say() { printf '\n== %s\n' "$*"; }
+
+say "tools"
+missing=()
+for pair in mandoc:mandoc man:man-db systemd-analyze:systemd rpmbuild:rpm rpm2cpio:rpm2cpio cpio:cpio \
+    unzip:unzip dnf:dnf createrepo_c:createrepo-c git:git; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -q >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        echo "ci-checks: missing ${missing[*]} and cannot apt-get install them" >&2
+        exit 1
+    fi
+fi
+
+say "man page lint"
+mandoc -T lint -W style contrib/man/rtkdump.8
+# man prints troff's warnings on stderr and still exits 0: an empty stderr is the check.
+man_err=$(MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -E UTF-8 -l contrib/man/rtkdump.8 2>&1 >/dev/null)
+if [ -n "$man_err" ]; then
+    echo "$man_err" >&2
+    exit 1
+fi
+echo "rtkdump.8: clean"
+
+say "shell syntax"
+bash -n contrib/git/pre-commit contrib/completion/rtkdump.bash contrib/rpm/build.sh contrib/ci-checks.sh
+echo ok
+
+say "systemd-analyze verify"
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root/usr/bin" "$root/etc" "$root/usr/lib/systemd/system" "$root/usr/share/man/man8"
+printf '#!/bin/sh\nexit 0\n' >"$root/usr/bin/rtkdump"
+chmod 0755 "$root/usr/bin/rtkdump"
+cp "$(command -v touch)" "$root/usr/bin/touch"
+# The standard targets the units order against, from this machine's systemd.
+cp -a /usr/lib/systemd/system/*.target "$root/usr/lib/systemd/system/"
+cp contrib/systemd/*.service contrib/systemd/*.timer "$root/usr/lib/systemd/system/"
+cp contrib/man/rtkdump.8 "$root/usr/share/man/man8/"
+units=(rtkdump-apply.service rtkdump-apply.timer rtkdump-firstboot.service)
+MANPATH=$root/usr/share/man systemd-analyze verify --root="$root" "${units[@]}"
+echo "${units[*]}: clean"
+# For the record, not a gate: systemd's own exposure score of the periodic service.
+systemd-analyze security --offline=yes --root="$root" rtkdump-apply.service 2>/dev/null | tail -1 || true
+
+say "RPM builds (rpmbuild)"
+rpmdir=$root/rpms
+for release in 7 8 9 10; do
+    PYTHON=$python bash contrib/rpm/build.sh "$release" "$rpmdir"
+done
+
+say "ansible-core"
+ansible_venv=${RTKDUMP_ANSIBLE_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/rtkdump-ansible-venv}
+if [ ! -x "$ansible_venv/bin/ansible-playbook" ]; then
+    "$python" -m venv "$ansible_venv"
+    # 2.16-2.18: Python 3.10+ controllers; 2.18 still manages Python 3.8+ hosts.
+    "$ansible_venv/bin/pip" install -q 'ansible-core>=2.16,<2.19'
+fi
+"$ansible_venv/bin/ansible-playbook" --version | head -1
+export RTKDUMP_ANSIBLE_VENV=$ansible_venv
+
+if [ "${RTKDUMP_CONTRIB_PYTEST:-1}" != 0 ]; then
+    say "pytest tests/contrib"
+    "$python" -m pytest -q tests/contrib
+fi
+
+if [ "${RTKDUMP_ANSIBLE_SANITY:-0}" = 1 ]; then
+    say "ansible-test sanity"
+    # ansible-test downloads a get-pip.py bootstrap from a host CI cannot reach; a cached copy
+    # is used when present (see contrib/ansible/get-pip-offline.py).
+    pip_version=$("$ansible_venv/bin/python" -c 'from ansible_test._internal.constants import SOFT_RLIMIT_NOFILE' 2>/dev/null; \
+        grep -ho "pip_version = '[0-9.]*'\|PIP_VERSION = '[0-9.]*'" -r "$ansible_venv"/lib/python3*/site-packages/ansible_test/_internal 2>/dev/null | head -1 | grep -o "[0-9.]*[0-9]")
+    mkdir -p "$HOME/.ansible/test/cache"
+    cp contrib/ansible/get-pip-offline.py "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+    (cd contrib/ansible/ansible_collections/rtkdump/kdump &&
+        "$ansible_venv/bin/ansible-test" sanity --python "$("$ansible_venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
+            --requirements --color no)
+fi
