@@ -20,7 +20,7 @@ BUNDLES = [os.environ.get("PIP_CERT"), os.environ.get("SSL_CERT_FILE"), "/etc/ss
 bundle = next((b for b in BUNDLES if b and os.path.isfile(b)), None)
 if bundle:
     with open(os.path.join(sys.prefix, "pip.conf"), "w") as fh:
-        fh.write("[global]\ncert = %s\n" % bundle)
+        fh.write(f"[global]\ncert = {bundle}\n")
 
 ensurepip.bootstrap(upgrade=True)
 # ensurepip sets PIP_CONFIG_FILE=/dev/null in this process to isolate itself; the pip run
