@@ -83,7 +83,8 @@ if [ ! -x "$ansible_venv/bin/ansible-playbook" ]; then
     # 2.16-2.18: Python 3.10+ controllers; 2.18 still manages Python 3.8+ hosts.
     "$ansible_venv/bin/pip" install -q 'ansible-core>=2.16,<2.19'
 fi
-"$ansible_venv/bin/ansible-playbook" --version | head -1
+ansible_version=$("$ansible_venv/bin/ansible-playbook" --version)  # not piped into head: SIGPIPE
+echo "${ansible_version%%$'\n'*}"
 export RTKDUMP_ANSIBLE_VENV=$ansible_venv
 
 if [ "${RTKDUMP_CONTRIB_PYTEST:-1}" != 0 ]; then
