@@ -8,8 +8,8 @@
 #   3. systemd-analyze verify on the units, in a temporary root (works offline)
 #   4. builds the RPM for RHEL 7, 8, 9 and 10 with the real rpmbuild (pip fetches the vendored
 #      wheels from PyPI once, into ~/.cache/rtkdump-rpm-sources)
-#   5. installs ansible-core into its own virtualenv ($RTKDUMP_ANSIBLE_VENV, default
-#      ~/.cache/rtkdump-ansible-venv) for the collection's tests
+#   5. installs ansible-core and pre-commit into their own virtualenv ($RTKDUMP_TOOLS_VENV,
+#      default ~/.cache/rtkdump-tools-venv), for the collection's and the hooks' tests
 #   6. python -m pytest tests/contrib (the slow ones too: dnf install into a simulated host,
 #      ansible-playbook against simulated hosts); RTKDUMP_CONTRIB_PYTEST=0 skips this step when
 #      .ci/run runs tests/contrib in its own pytest run
@@ -76,16 +76,18 @@ for release in 7 8 9 10; do
     PYTHON=$python bash contrib/rpm/build.sh "$release" "$rpmdir"
 done
 
-say "ansible-core"
-ansible_venv=${RTKDUMP_ANSIBLE_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/rtkdump-ansible-venv}
-if [ ! -x "$ansible_venv/bin/ansible-playbook" ]; then
+say "ansible-core, pre-commit"
+# Their own virtualenv: their dependencies must not leak into the project's.
+ansible_venv=${RTKDUMP_TOOLS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/rtkdump-tools-venv}
+if [ ! -x "$ansible_venv/bin/ansible-playbook" ] || [ ! -x "$ansible_venv/bin/pre-commit" ]; then
     "$python" -m venv "$ansible_venv"
     # 2.16-2.18: Python 3.10+ controllers; 2.18 still manages Python 3.8+ hosts.
-    "$ansible_venv/bin/pip" install -q 'ansible-core>=2.16,<2.19'
+    "$ansible_venv/bin/pip" install -q 'ansible-core>=2.16,<2.19' 'pre-commit>=3'
 fi
+"$ansible_venv/bin/pre-commit" --version
 ansible_version=$("$ansible_venv/bin/ansible-playbook" --version)  # not piped into head: SIGPIPE
 echo "${ansible_version%%$'\n'*}"
-export RTKDUMP_ANSIBLE_VENV=$ansible_venv
+export RTKDUMP_TOOLS_VENV=$ansible_venv
 
 if [ "${RTKDUMP_CONTRIB_PYTEST:-1}" != 0 ]; then
     say "pytest tests/contrib"

@@ -13,6 +13,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRIB = REPO / "contrib"
+# ansible-core and pre-commit live in their own virtualenv (their dependencies must not mix with
+# the project's); contrib/ci-checks.sh creates it.
+TOOLS_VENV = Path(os.environ.get("RTKDUMP_TOOLS_VENV", Path.home() / ".cache/rtkdump-tools-venv"))
 
 
 def have(*tools: str) -> bool:

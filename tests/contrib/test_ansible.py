@@ -2,8 +2,7 @@
 hosts: each ansible-playbook runs inside `rtkdump-simhost exec HOST`, so that the stand-ins
 (rpm, dnf, systemctl, grubby, kdumpctl) are first on PATH for rtkdump.
 
-ansible-core lives in its own virtualenv (it must not pull its dependencies into the project's):
-$RTKDUMP_ANSIBLE_VENV, else ~/.cache/rtkdump-ansible-venv; contrib/ci-checks.sh creates it."""
+ansible-core lives in its own virtualenv (conftest.TOOLS_VENV), which contrib/ci-checks.sh creates."""
 
 from __future__ import annotations
 
@@ -16,11 +15,11 @@ from typing import Dict
 
 import pytest
 
-from .conftest import CONTRIB, REPO, needs_simhost_tools, simhost_create, simhost_exec, tool_env
+from .conftest import CONTRIB, REPO, TOOLS_VENV, needs_simhost_tools, simhost_create, simhost_exec, tool_env
 
 COLLECTIONS = CONTRIB / "ansible"
 COLLECTION = COLLECTIONS / "ansible_collections/rtkdump/kdump"
-VENV = Path(os.environ.get("RTKDUMP_ANSIBLE_VENV", Path.home() / ".cache/rtkdump-ansible-venv"))
+VENV = TOOLS_VENV
 PLAYBOOK = VENV / "bin/ansible-playbook"
 
 pytestmark = [
