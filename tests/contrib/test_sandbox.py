@@ -83,3 +83,14 @@ def test_apply_converges_inside_the_units_sandbox(tmp_path):
 
 def test_firstboot_unit_has_the_same_paths():
     assert writable_paths("rtkdump-firstboot.service") == writable_paths("rtkdump-apply.service")
+
+
+def test_a_dump_path_outside_the_writable_paths_fails_with_a_clear_error(tmp_path):
+    """The known limit in docs/deploy.md: dump.path under /srv needs a drop-in."""
+    root = simhost_create(tmp_path / "h")
+    state = tmp_path / "srv-crash.yaml"
+    state.write_text((REPO / "states/default.yaml").read_text().replace("path: /var/crash", "path: /srv/crash"))
+    proc = sandboxed(root, [str(bindir() / "rtkdump-simhost"), "exec", str(root), "--", str(bindir() / "rtkdump"),
+                            "apply", str(state), "--root", str(root)])
+    assert proc.returncode == 1
+    assert "/srv/crash" in proc.stderr and "Read-only file system" in proc.stderr, proc.stderr
