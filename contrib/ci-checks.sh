@@ -3,7 +3,8 @@
 # Run from the repository root, with a virtualenv active that has rtkdump installed
 # (pip install -e '.[dev]'). What it does:
 #   1. installs the Debian tools the checks need, when one is missing (mandoc, man-db, systemd's
-#      systemd-analyze, rpm/rpmbuild, cpio, unzip, dnf, createrepo-c, git)
+#      systemd-analyze, rpm/rpmbuild/rpmspec, rpm2cpio, cpio, unzip, dnf, createrepo-c, git,
+#      util-linux's unshare, bash-completion)
 #   2. lints the man page (mandoc -T lint, man --warnings) and the shell files (bash -n)
 #   3. systemd-analyze verify on the units, in a temporary root (works offline)
 #   4. builds the RPM for RHEL 7, 8, 9 and 10 with the real rpmbuild (pip fetches the vendored
@@ -24,10 +25,12 @@ say() { printf '\n== %s\n' "$*"; }
 
 say "tools"
 missing=()
-for pair in mandoc:mandoc man:man-db systemd-analyze:systemd rpmbuild:rpm rpm2cpio:rpm2cpio cpio:cpio \
-    unzip:unzip dnf:dnf createrepo_c:createrepo-c git:git; do
+for pair in mandoc:mandoc man:man-db systemd-analyze:systemd rpmbuild:rpm rpmspec:rpm rpm2cpio:rpm2cpio cpio:cpio \
+    unzip:unzip dnf:dnf createrepo_c:createrepo-c git:git unshare:util-linux; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
+# For the completion test with the real _init_completion/_filedir.
+[ -f /usr/share/bash-completion/bash_completion ] || missing+=(bash-completion)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}"
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -46,3 +47,29 @@ def test_arguments():
     assert complete("rtkdump plan ") == ["FILEDIR:@(yaml|yml)"]
     assert complete("rtkdump apply ") == ["FILEDIR:@(yaml|yml|json)"]
     assert complete("rtkdump plan s.yaml --root ") == ["FILEDIR:-d"]
+
+
+BASH_COMPLETION = Path("/usr/share/bash-completion/bash_completion")
+
+
+@pytest.mark.skipif(not BASH_COMPLETION.exists(), reason="needs the bash-completion package")
+def test_with_the_real_bash_completion(tmp_path):
+    """The real _init_completion and _filedir: state files are offered, other files are not."""
+    for name in ("a.yaml", "b.yml", "c.json", "d.txt"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "sub").mkdir()
+
+    def real(line: str) -> list:
+        words = line.split(" ")
+        script = (f"source {BASH_COMPLETION}\nsource {CONTRIB / 'completion/rtkdump.bash'}\n"
+                  "COMP_WORDS=(" + " ".join(f"'{w}'" for w in words) + f")\nCOMP_CWORD={len(words) - 1}\n"
+                  f"COMP_LINE='{line}'\nCOMP_POINT={len(line)}\n"
+                  '_rtkdump; printf "%s\\n" "${COMPREPLY[@]}"\n')
+        proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        return sorted(proc.stdout.split())
+
+    assert real("rtkdump pl") == ["plan"]
+    assert real("rtkdump plan ") == ["a.yaml", "b.yml", "sub"]
+    assert real("rtkdump apply ") == ["a.yaml", "b.yml", "c.json", "sub"]
+    assert real("rtkdump plan a.yaml --root ") == ["sub"]
