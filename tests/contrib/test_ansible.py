@@ -203,3 +203,32 @@ def test_inline_state_dict_is_written_0600_and_removed(tmp_path):
     assert out["rc"] == 0 and result["changed"] is True, result
     assert log.read_text().split() == ["600", "--json"]
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_crash_test_option_crashes_a_converged_host_and_the_next_run_records_pass(tmp_path):
+    host = simhost_create(tmp_path / "h1")
+    rtkdump = str(tool_env()["PATH"].split(os.pathsep)[0] + "/rtkdump")
+    state = str(REPO / "states/default.yaml")
+    # Converge first, without Ansible: apply, reboot, apply.
+    assert simhost_exec(host, [rtkdump, "apply", state, "--root", str(host)], check=False).returncode == 2
+    simhost_exec(host, ["rtkdump-simhost", "reboot", str(host)], check=False)
+    assert simhost_exec(host, [rtkdump, "apply", state, "--root", str(host)], check=False).returncode == 0
+    play = f"""\
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - name: kdump
+              rtkdump.kdump.apply:
+                state_file: {state}
+                root: {host}
+                crash_test: true
+        """
+    out = playbook(tmp_path, host, play)
+    result = task_results(out, "kdump")["localhost"]
+    assert out["rc"] == 0 and result["changed"] is True and result["rebooting"] is True, result
+    assert result["report"]["result"] == "crash-test-triggered"
+    # `rtkdump-simhost exec` crashed the host when ansible-playbook ended: a vmcore, then a reboot.
+    assert list(host.glob("var/crash/*/vmcore"))
+    out = playbook(tmp_path, host, apply_play(host, check=False))
+    result = task_results(out, "kdump")["localhost"]
+    assert out["rc"] == 0 and result["report"]["crash_test"]["outcome"] == "pass", result
