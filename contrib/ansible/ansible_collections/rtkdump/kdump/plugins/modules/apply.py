@@ -150,6 +150,7 @@ stderr:
 import json
 import os
 import tempfile
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -157,7 +158,7 @@ from ansible.module_utils.common.text.converters import to_native
 DEFAULT_STATE_FILE = "/etc/rtkdump/state.yaml"
 
 
-def parse_json(text):
+def parse_json(text: Optional[str]) -> Optional[Dict[str, Any]]:
     """The JSON document rtkdump printed on stdout, or None."""
     text = (text or "").strip()
     if not text.startswith("{"):
@@ -169,7 +170,7 @@ def parse_json(text):
     return data if isinstance(data, dict) else None
 
 
-def error_from(stdout, stderr):
+def error_from(stdout: str, stderr: str) -> Tuple[str, Optional[str]]:
     """rtkdump's message and fix: from the --json error document when it prints one
     ({"error": {"phase", "message", "fix", ...}}), else from its text on stderr
     ("<phase> error: <message>" then "  fix: <fix>")."""
@@ -194,12 +195,12 @@ def error_from(stdout, stderr):
     return message, fix
 
 
-def plan_actions(plan):
+def plan_actions(plan: Dict[str, Any]) -> List[Dict[str, str]]:
     return [{"id": a["id"], "summary": a["summary"]}
             for phase in plan.get("phases", []) for a in phase.get("actions", [])]
 
 
-def plan_barrier(plan):
+def plan_barrier(plan: Dict[str, Any]) -> Optional[str]:
     for phase in plan.get("phases", []):
         barrier = phase.get("barrier")
         if barrier:
@@ -207,7 +208,7 @@ def plan_barrier(plan):
     return None
 
 
-def plan_diff(plan):
+def plan_diff(plan: Dict[str, Any]) -> List[Dict[str, str]]:
     """Ansible diffs for the plan's file actions: before/after text with the path as header."""
     diffs = []
     for phase in plan.get("phases", []):
@@ -224,7 +225,7 @@ def plan_diff(plan):
     return diffs
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             state_file=dict(type="path"),
@@ -268,13 +269,13 @@ def main():
             os.unlink(temp_path)
 
 
-def rtkdump(module, argv):
+def rtkdump(module: AnsibleModule, argv: List[str]) -> Tuple[int, str, str]:
     """Run rtkdump (an argv list, never a shell string); 0 and 2 are not failures."""
     rc, out, err = module.run_command(argv, check_rc=False, environ_update={"NO_COLOR": "1"})
     return rc, out, err
 
 
-def fail(module, what, rc, out, err, **extra):
+def fail(module: AnsibleModule, what: str, rc: int, out: str, err: str, **extra: Any) -> None:
     message, fix = error_from(out, err)
     result = dict(changed=extra.pop("changed", False), exit_code=rc, stderr=err, msg="rtkdump %s failed: %s" % (what, message),
                   reboot_required=False, rebooting=False, barrier=None, actions=[], plan={}, report={})
@@ -284,7 +285,7 @@ def fail(module, what, rc, out, err, **extra):
     module.fail_json(**result)
 
 
-def run(module, executable, state_file, p):
+def run(module: AnsibleModule, executable: str, state_file: str, p: Dict[str, Any]) -> None:
     root = ["--root", p["root"]] if p["root"] else []
     plan_argv = [executable, "plan", state_file, "--json"] + root
     rc, out, err = rtkdump(module, plan_argv)
