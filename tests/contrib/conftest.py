@@ -36,12 +36,21 @@ def tool_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     return env
 
 
-def run(argv: Sequence[str], *, check: bool = True, env: Optional[Dict[str, str]] = None,
-        cwd: Optional[Path] = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    proc = subprocess.run(list(argv), capture_output=True, text=True, env=env or tool_env(),
-                          cwd=cwd, timeout=timeout)
+def run(
+    argv: Sequence[str],
+    *,
+    check: bool = True,
+    env: Optional[Dict[str, str]] = None,
+    cwd: Optional[Path] = None,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        list(argv), capture_output=True, text=True, env=env or tool_env(), cwd=cwd, timeout=timeout
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"{argv!r} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        raise AssertionError(
+            f"{argv!r} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
     return proc
 
 
@@ -57,10 +66,12 @@ def simhost_exec(root: Path, argv: List[str], **kw) -> subprocess.CompletedProce
 def rtkdump_has(subcommand_or_option: List[str]) -> bool:
     """Whether the installed rtkdump accepts this (e.g. ["status", "--help"]): features the
     reconciler side adds later are detected at run time, not assumed."""
-    proc = subprocess.run([str(bindir() / "rtkdump"), *subcommand_or_option], capture_output=True,
-                          text=True, env=tool_env())
+    proc = subprocess.run(
+        [str(bindir() / "rtkdump"), *subcommand_or_option], capture_output=True, text=True, env=tool_env()
+    )
     return proc.returncode == 0
 
 
-needs_simhost_tools = pytest.mark.skipif(not have("rpm", "dnf", "createrepo_c"),
-                                         reason="rpm, dnf and createrepo_c are needed for a simulated host")
+needs_simhost_tools = pytest.mark.skipif(
+    not have("rpm", "dnf", "createrepo_c"), reason="rpm, dnf and createrepo_c are needed for a simulated host"
+)

@@ -25,45 +25,60 @@ PLAYBOOK = VENV / "bin/ansible-playbook"
 pytestmark = [
     pytest.mark.slow,
     needs_simhost_tools,
-    pytest.mark.skipif(not PLAYBOOK.exists(), reason=f"ansible-core not installed in {VENV} (contrib/ci-checks.sh does it)"),
+    pytest.mark.skipif(
+        not PLAYBOOK.exists(), reason=f"ansible-core not installed in {VENV} (contrib/ci-checks.sh does it)"
+    ),
 ]
 
 BAD_STATE = "version: 1\ncrashkernel:\n  value: lots\n"
 
 
 def ansible_env(tmp_path: Path) -> Dict[str, str]:
-    return tool_env({
-        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
-        "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote"),
-        "ANSIBLE_STDOUT_CALLBACK": "rtkdump_test_json",
-        "ANSIBLE_CALLBACK_PLUGINS": str(Path(__file__).parent / "ansible_callback"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "ANSIBLE_HOST_KEY_CHECKING": "0",
-        "ANSIBLE_PYTHON_INTERPRETER": str(VENV / "bin/python"),
-        "TMPDIR": str(tmp_path / "tmp"),
-        "PATH": f"{VENV / 'bin'}{os.pathsep}{tool_env()['PATH']}",
-    })
+    return tool_env(
+        {
+            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
+            "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote"),
+            "ANSIBLE_STDOUT_CALLBACK": "rtkdump_test_json",
+            "ANSIBLE_CALLBACK_PLUGINS": str(Path(__file__).parent / "ansible_callback"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_HOST_KEY_CHECKING": "0",
+            "ANSIBLE_PYTHON_INTERPRETER": str(VENV / "bin/python"),
+            "TMPDIR": str(tmp_path / "tmp"),
+            "PATH": f"{VENV / 'bin'}{os.pathsep}{tool_env()['PATH']}",
+        }
+    )
 
 
 def playbook(tmp_path: Path, host: Path, text: str, *args: str, inventory: str = "localhost,") -> dict:
     (tmp_path / "tmp").mkdir(exist_ok=True)
     path = tmp_path / "play.yml"
     path.write_text(textwrap.dedent(text))
-    proc = simhost_exec(host, [str(PLAYBOOK), "-i", inventory, "-c", "local", str(path), *args],
-                        check=False, env=ansible_env(tmp_path), timeout=900)
+    proc = simhost_exec(
+        host,
+        [str(PLAYBOOK), "-i", inventory, "-c", "local", str(path), *args],
+        check=False,
+        env=ansible_env(tmp_path),
+        timeout=900,
+    )
     try:
         out = json.loads(proc.stdout)
     except ValueError as exc:
-        raise AssertionError(f"ansible-playbook printed no JSON (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}") from exc
+        raise AssertionError(
+            f"ansible-playbook printed no JSON (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        ) from exc
     out["rc"] = proc.returncode
     return out
 
 
 def task_results(out: dict, name: str) -> dict:
     """host -> result of the task called name (with "failed" set from the callback's status)."""
-    found = {r["host"]: dict(r["result"], failed=r["status"] == "failed") for r in out["results"] if r["task"] == name}
+    found = {
+        r["host"]: dict(r["result"], failed=r["status"] == "failed")
+        for r in out["results"]
+        if r["task"] == name
+    }
     if not found:
         raise AssertionError(f"no task {name!r} in {sorted({r['task'] for r in out['results']})}")
     return found
@@ -119,20 +134,36 @@ def test_fleet_playbook_converges_with_a_reboot_step_and_check_mode_is_then_ok(t
     hosts = [simhost_create(tmp_path / name) for name in ("rt1", "rt2")]
     reboot_tasks = tmp_path / "simhost-reboot.yml"
     # The test's reboot step: a simulated host reboots with `rtkdump-simhost reboot HOST`.
-    reboot_tasks.write_text(textwrap.dedent(f"""\
+    reboot_tasks.write_text(
+        textwrap.dedent(f"""\
         - name: Reboot the simulated host
           ansible.builtin.command:
-            argv: [{tool_env()['PATH'].split(os.pathsep)[0]}/rtkdump-simhost, reboot, "{{{{ rtkdump_root }}}}"]
-        """))
+            argv: [{tool_env()["PATH"].split(os.pathsep)[0]}/rtkdump-simhost, reboot, "{{{{ rtkdump_root }}}}"]
+        """)
+    )
     inventory = tmp_path / "inventory.ini"
-    inventory.write_text("[rt_hosts]\n" + "".join(
-        f"{h.name} ansible_connection=local rtkdump_root={h}\n" for h in hosts))
+    inventory.write_text(
+        "[rt_hosts]\n" + "".join(f"{h.name} ansible_connection=local rtkdump_root={h}\n" for h in hosts)
+    )
     (tmp_path / "tmp").mkdir(exist_ok=True)
-    proc = simhost_exec(hosts[0], [
-        str(PLAYBOOK), "-i", str(inventory), str(COLLECTION / "playbooks/fleet.yml"),
-        "-e", f"rtkdump_state_file={REPO / 'states/default.yaml'}",
-        "-e", f"rtkdump_reboot_tasks={reboot_tasks}", "-e", "rtkdump_become=false",
-    ], check=False, env=ansible_env(tmp_path), timeout=900)
+    proc = simhost_exec(
+        hosts[0],
+        [
+            str(PLAYBOOK),
+            "-i",
+            str(inventory),
+            str(COLLECTION / "playbooks/fleet.yml"),
+            "-e",
+            f"rtkdump_state_file={REPO / 'states/default.yaml'}",
+            "-e",
+            f"rtkdump_reboot_tasks={reboot_tasks}",
+            "-e",
+            "rtkdump_become=false",
+        ],
+        check=False,
+        env=ansible_env(tmp_path),
+        timeout=900,
+    )
     out = json.loads(proc.stdout)
     assert proc.returncode == 0, json.dumps(out["stats"]) + proc.stderr
     first = task_results(out, "Apply the state (stops at the reboot barrier)")
@@ -182,7 +213,9 @@ def test_inline_state_dict_is_written_0600_and_removed(tmp_path):
     spy = tmp_path / "spy-rtkdump"
     log = tmp_path / "spy.log"
     # Records the state file's mode while rtkdump runs, then runs the real rtkdump.
-    spy.write_text(f'#!/bin/sh\nstat -c "%a $3" "$2" >> {log}\nexec {tool_env()["PATH"].split(os.pathsep)[0]}/rtkdump "$@"\n')
+    spy.write_text(
+        f'#!/bin/sh\nstat -c "%a $3" "$2" >> {log}\nexec {tool_env()["PATH"].split(os.pathsep)[0]}/rtkdump "$@"\n'
+    )
     spy.chmod(0o755)
     play = f"""\
         - hosts: localhost

@@ -20,9 +20,14 @@ _filedir() { COMPREPLY=("FILEDIR:${1:-}"); }
 
 def complete(line: str) -> list:
     words = line.split(" ")
-    script = STUBS + f"source {CONTRIB / 'completion/rtkdump.bash'}\n" + \
-        "COMP_WORDS=(" + " ".join(f"'{w}'" for w in words) + f")\nCOMP_CWORD={len(words) - 1}\n" + \
-        '_rtkdump; printf "%s\\n" "${COMPREPLY[@]}"\n'
+    script = (
+        STUBS
+        + f"source {CONTRIB / 'completion/rtkdump.bash'}\n"
+        + "COMP_WORDS=("
+        + " ".join(f"'{w}'" for w in words)
+        + f")\nCOMP_CWORD={len(words) - 1}\n"
+        + '_rtkdump; printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
     proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.split()
@@ -32,7 +37,16 @@ pytestmark = pytest.mark.skipif(not have("bash"), reason="needs bash")
 
 
 def test_subcommands():
-    assert complete("rtkdump ") == ["validate", "facts", "plan", "apply", "status", "history", "--version", "--help"]
+    assert complete("rtkdump ") == [
+        "validate",
+        "facts",
+        "plan",
+        "apply",
+        "status",
+        "history",
+        "--version",
+        "--help",
+    ]
     assert complete("rtkdump st") == ["status"]
 
 
@@ -61,10 +75,12 @@ def test_with_the_real_bash_completion(tmp_path):
 
     def real(line: str) -> list:
         words = line.split(" ")
-        script = (f"source {BASH_COMPLETION}\nsource {CONTRIB / 'completion/rtkdump.bash'}\n"
-                  "COMP_WORDS=(" + " ".join(f"'{w}'" for w in words) + f")\nCOMP_CWORD={len(words) - 1}\n"
-                  f"COMP_LINE='{line}'\nCOMP_POINT={len(line)}\n"
-                  '_rtkdump; printf "%s\\n" "${COMPREPLY[@]}"\n')
+        script = (
+            f"source {BASH_COMPLETION}\nsource {CONTRIB / 'completion/rtkdump.bash'}\n"
+            "COMP_WORDS=(" + " ".join(f"'{w}'" for w in words) + f")\nCOMP_CWORD={len(words) - 1}\n"
+            f"COMP_LINE='{line}'\nCOMP_POINT={len(line)}\n"
+            '_rtkdump; printf "%s\\n" "${COMPREPLY[@]}"\n'
+        )
         proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr
         return sorted(proc.stdout.split())

@@ -11,15 +11,20 @@ from reconciler.cli import build_parser
 from .conftest import CONTRIB
 
 # Documented ahead of the reconciler (docs/deploy.md, section 6).
-PLANNED = {"status": {"--json", "--textfile-dir", "--root"}, "history": {"--json", "--root"},
-           "apply": {"--textfile-dir"}}
+PLANNED = {
+    "status": {"--json", "--textfile-dir", "--root"},
+    "history": {"--json", "--root"},
+    "apply": {"--textfile-dir"},
+}
 
 
 def cli_options() -> dict:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return {name: {s for a in p._actions for s in a.option_strings if s.startswith("--") and s != "--help"}
-            for name, p in sub.choices.items()}
+    return {
+        name: {s for a in p._actions for s in a.option_strings if s.startswith("--") and s != "--help"}
+        for name, p in sub.choices.items()
+    }
 
 
 def man_text() -> str:

@@ -95,12 +95,19 @@ def test_pre_commit_framework_hook_definition():
     assert not pattern.search("ci/pipeline.yaml")
     # The entry with the files pre-commit would pass: good passes, bad fails.
     rtkdump = str(bindir() / "rtkdump")
-    assert subprocess.run([rtkdump, "validate", str(REPO / "states/default.yaml")], capture_output=True).returncode == 0
+    assert (
+        subprocess.run(
+            [rtkdump, "validate", str(REPO / "states/default.yaml")], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (TOOLS_VENV / "bin/pre-commit").exists(),
-                    reason=f"pre-commit not installed in {TOOLS_VENV} (contrib/ci-checks.sh does it)")
+@pytest.mark.skipif(
+    not (TOOLS_VENV / "bin/pre-commit").exists(),
+    reason=f"pre-commit not installed in {TOOLS_VENV} (contrib/ci-checks.sh does it)",
+)
 def test_pre_commit_framework_runs_the_hook_from_this_repository(tmp_path):
     """The real pre-commit: `try-repo` installs this repository into its own environment, as a
     user's `.pre-commit-config.yaml` would, and runs rtkdump-validate on the state files."""
@@ -113,10 +120,22 @@ def test_pre_commit_framework_runs_the_hook_from_this_repository(tmp_path):
     git(repo, "add", ".")
     env = tool_env({"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache")})
     base = [str(TOOLS_VENV / "bin/pre-commit"), "try-repo", str(REPO), "rtkdump-validate"]
-    good = subprocess.run([*base, "--files", "states/good.yaml", "ci.yaml"], cwd=repo, capture_output=True,
-                          text=True, env=env, timeout=600)
+    good = subprocess.run(
+        [*base, "--files", "states/good.yaml", "ci.yaml"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert good.returncode == 0, good.stdout + good.stderr
-    bad = subprocess.run([*base, "--files", "states/good.yaml", "states/bad.yaml"], cwd=repo, capture_output=True,
-                         text=True, env=env, timeout=600)
+    bad = subprocess.run(
+        [*base, "--files", "states/good.yaml", "states/bad.yaml"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert bad.returncode == 1
     assert "states/bad.yaml:3:10: crashkernel.value" in bad.stdout

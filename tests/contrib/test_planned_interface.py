@@ -26,8 +26,11 @@ has_history = rtkdump_has(["history", "--help"])
 
 
 def json_error_document() -> bool:
-    proc = subprocess.run([RTKDUMP, "plan", str(REPO / "tests/bad_states/bad-crashkernel-syntax.yaml"), "--json"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [RTKDUMP, "plan", str(REPO / "tests/bad_states/bad-crashkernel-syntax.yaml"), "--json"],
+        capture_output=True,
+        text=True,
+    )
     try:
         return "error" in json.loads(proc.stdout)
     except ValueError:
@@ -50,8 +53,19 @@ def test_unit_command_line_runs_and_writes_the_metrics_file(tmp_path):
     textfile.mkdir()
     (host / "etc/rtkdump").mkdir(parents=True)
     shutil.copy2(REPO / "states/default.yaml", host / "etc/rtkdump/state.yaml")
-    proc = simhost_exec(host, [RTKDUMP, "apply", str(host / "etc/rtkdump/state.yaml"), "--textfile-dir", str(textfile),
-                               "--root", str(host)], check=False)
+    proc = simhost_exec(
+        host,
+        [
+            RTKDUMP,
+            "apply",
+            str(host / "etc/rtkdump/state.yaml"),
+            "--textfile-dir",
+            str(textfile),
+            "--root",
+            str(host),
+        ],
+        check=False,
+    )
     assert proc.returncode == 2, proc.stderr
     prom = (textfile / "rtkdump.prom").read_text()
     assert "# TYPE" in prom and "rtkdump_" in prom
@@ -76,7 +90,9 @@ def test_status_after_an_apply_that_waits_for_a_reboot(tmp_path):
 @pytest.mark.skipif(not has_history, reason="planned: rtkdump history")
 def test_history_lists_the_runs(tmp_path):
     host = simhost_create(tmp_path / "h")
-    simhost_exec(host, [RTKDUMP, "apply", str(REPO / "states/default.yaml"), "--root", str(host)], check=False)
+    simhost_exec(
+        host, [RTKDUMP, "apply", str(REPO / "states/default.yaml"), "--root", str(host)], check=False
+    )
     proc = simhost_exec(host, [RTKDUMP, "history", "--root", str(host)], check=False)
     assert proc.returncode == 0 and "default.yaml" in proc.stdout
 
@@ -97,8 +113,14 @@ def test_module_reads_the_json_error_document_and_falls_back_to_stderr(monkeypat
     import importlib.util
     import types
 
-    for name in ("ansible", "ansible.module_utils", "ansible.module_utils.basic", "ansible.module_utils.common",
-                 "ansible.module_utils.common.text", "ansible.module_utils.common.text.converters"):
+    for name in (
+        "ansible",
+        "ansible.module_utils",
+        "ansible.module_utils.basic",
+        "ansible.module_utils.common",
+        "ansible.module_utils.common.text",
+        "ansible.module_utils.common.text.converters",
+    ):
         monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
     sys.modules["ansible.module_utils.basic"].AnsibleModule = object
     sys.modules["ansible.module_utils.common.text.converters"].to_native = str
@@ -106,17 +128,52 @@ def test_module_reads_the_json_error_document_and_falls_back_to_stderr(monkeypat
     spec = importlib.util.spec_from_file_location("rtkdump_apply_module", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    doc = json.dumps({"error": {"phase": "state file", "message": "crashkernel.value: bad", "fix": "use a size",
-                                "location": "s.yaml:3:10"}})
+    doc = json.dumps(
+        {
+            "error": {
+                "phase": "state file",
+                "message": "crashkernel.value: bad",
+                "fix": "use a size",
+                "location": "s.yaml:3:10",
+            }
+        }
+    )
     assert module.error_from(doc, "") == ("s.yaml:3:10: crashkernel.value: bad", "use a size")
     stderr = "rtkdump: + install x\ns.yaml:3:10: crashkernel.value: bad\n  fix: use a size\n"
     assert module.error_from("", stderr) == ("s.yaml:3:10: crashkernel.value: bad", "use a size")
-    plan = {"phases": [{"actions": [
-        {"id": "file:/etc/kdump.conf", "summary": "write", "write": {"path": "/etc/kdump.conf", "mode": "0o644"},
-         "diff": "-a\n+b\n", "before": "a\n", "after": "b\n"},
-        {"id": "packages:install", "summary": "install", "write": None, "diff": None, "before": None, "after": "x"},
-    ], "barrier": {"reason": "reboot"}}, {"actions": [], "barrier": None}]}
-    assert module.plan_diff(plan) == [{"before_header": "/etc/kdump.conf", "after_header": "/etc/kdump.conf",
-                                       "before": "a\n", "after": "b\n"}]
+    plan = {
+        "phases": [
+            {
+                "actions": [
+                    {
+                        "id": "file:/etc/kdump.conf",
+                        "summary": "write",
+                        "write": {"path": "/etc/kdump.conf", "mode": "0o644"},
+                        "diff": "-a\n+b\n",
+                        "before": "a\n",
+                        "after": "b\n",
+                    },
+                    {
+                        "id": "packages:install",
+                        "summary": "install",
+                        "write": None,
+                        "diff": None,
+                        "before": None,
+                        "after": "x",
+                    },
+                ],
+                "barrier": {"reason": "reboot"},
+            },
+            {"actions": [], "barrier": None},
+        ]
+    }
+    assert module.plan_diff(plan) == [
+        {
+            "before_header": "/etc/kdump.conf",
+            "after_header": "/etc/kdump.conf",
+            "before": "a\n",
+            "after": "b\n",
+        }
+    ]
     assert module.plan_barrier(plan) == "reboot"
     assert [a["id"] for a in module.plan_actions(plan)] == ["file:/etc/kdump.conf", "packages:install"]

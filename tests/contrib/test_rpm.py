@@ -18,8 +18,10 @@ from .conftest import CONTRIB, REPO, have, needs_simhost_tools, run, simhost_cre
 pytestmark = [
     pytest.mark.slow,
     needs_simhost_tools,
-    pytest.mark.skipif(not have("rpmbuild", "rpmspec", "rpm2cpio", "cpio", "unzip", "git"),
-                       reason="rpmbuild, rpmspec, rpm2cpio, cpio, unzip and git are needed"),
+    pytest.mark.skipif(
+        not have("rpmbuild", "rpmspec", "rpm2cpio", "cpio", "unzip", "git"),
+        reason="rpmbuild, rpmspec, rpm2cpio, cpio, unzip and git are needed",
+    ),
 ]
 
 # Stands in for what a real RHEL 9 host has installed: the sim root has no python3 packages
@@ -46,8 +48,11 @@ Stand-in for the RHEL 9 packages rtkdump requires.
 
 
 def build_rpms(release: str, out: Path) -> list:
-    proc = run(["bash", str(CONTRIB / "rpm" / "build.sh"), release, str(out)], cwd=REPO,
-               env=tool_env({"PYTHON": sys.executable}))
+    proc = run(
+        ["bash", str(CONTRIB / "rpm" / "build.sh"), release, str(out)],
+        cwd=REPO,
+        env=tool_env({"PYTHON": sys.executable}),
+    )
     return [Path(p) for p in proc.stdout.split()]
 
 
@@ -69,10 +74,15 @@ def test_rhel9_rpm_metadata(rhel9_rpms):
     assert "/etc/rtkdump/state.yaml cn\n" in flags  # %config(noreplace)
     assert run(["rpm", "-qp", "--configfiles", str(main)]).stdout.split() == ["/etc/rtkdump/state.yaml"]
     files = run(["rpm", "-qpl", str(main)]).stdout.split()
-    for path in ("/usr/bin/rtkdump", "/usr/lib/systemd/system/rtkdump-apply.service",
-                 "/usr/lib/systemd/system/rtkdump-apply.timer", "/usr/lib/systemd/system/rtkdump-firstboot.service",
-                 "/usr/share/man/man8/rtkdump.8.gz", "/usr/share/bash-completion/completions/rtkdump",
-                 "/usr/share/rtkdump/reconciler/schemas/state-v1.schema.json"):
+    for path in (
+        "/usr/bin/rtkdump",
+        "/usr/lib/systemd/system/rtkdump-apply.service",
+        "/usr/lib/systemd/system/rtkdump-apply.timer",
+        "/usr/lib/systemd/system/rtkdump-firstboot.service",
+        "/usr/share/man/man8/rtkdump.8.gz",
+        "/usr/share/bash-completion/completions/rtkdump",
+        "/usr/share/rtkdump/reconciler/schemas/state-v1.schema.json",
+    ):
         assert path in files
     assert not [f for f in files if "simhost" in f or "/tests/" in f]
     cron = next(p for p in rhel9_rpms if p.name.startswith("rtkdump-cron"))
@@ -92,8 +102,21 @@ def test_rhel9_rpm_installs_with_dnf_and_plans_from_the_installed_files(rhel9_rp
     run(["createrepo_c", "-q", str(repo)])
 
     root = simhost_create(tmp_path / "host")
-    simhost_exec(root, ["dnf", "-y", "-q", "--installroot", str(root), f"--repofrompath=rtkdump-local,{repo.as_uri()}",
-                        "--setopt=rtkdump-local.gpgcheck=0", "install", "rtkdump", "rtkdump-cron"])
+    simhost_exec(
+        root,
+        [
+            "dnf",
+            "-y",
+            "-q",
+            "--installroot",
+            str(root),
+            f"--repofrompath=rtkdump-local,{repo.as_uri()}",
+            "--setopt=rtkdump-local.gpgcheck=0",
+            "install",
+            "rtkdump",
+            "rtkdump-cron",
+        ],
+    )
     assert "rtkdump-0.1.0-1.el9.noarch" in simhost_exec(root, ["rpm", "-q", "rtkdump"]).stdout
     state_dir = root / "var/lib/rtkdump"
     assert stat.S_IMODE(state_dir.stat().st_mode) == 0o700
@@ -106,7 +129,7 @@ def test_rhel9_rpm_installs_with_dnf_and_plans_from_the_installed_files(rhel9_rp
     # vendored tenacity, not this checkout's (which the test venv also has).
     probe = textwrap.dedent(f"""\
         import runpy, sys
-        sys.argv = ["rtkdump", "validate", {str(root / 'etc/rtkdump/state.yaml')!r}]
+        sys.argv = ["rtkdump", "validate", {str(root / "etc/rtkdump/state.yaml")!r}]
         try:
             runpy.run_path({str(launcher)!r}, run_name="__main__")
         except SystemExit as exc:
@@ -119,8 +142,19 @@ def test_rhel9_rpm_installs_with_dnf_and_plans_from_the_installed_files(rhel9_rp
     assert where[-3].startswith(str(root / "usr/share/rtkdump/reconciler/"))
     assert where[-2].startswith(str(root / "usr/share/rtkdump/vendor/tenacity/"))
 
-    proc = simhost_exec(root, [sys.executable, str(launcher), "plan", str(root / "etc/rtkdump/state.yaml"),
-                               "--root", str(root), "--json"], check=False)
+    proc = simhost_exec(
+        root,
+        [
+            sys.executable,
+            str(launcher),
+            "plan",
+            str(root / "etc/rtkdump/state.yaml"),
+            "--root",
+            str(root),
+            "--json",
+        ],
+        check=False,
+    )
     assert proc.returncode == 2, proc.stderr
     plan = json.loads(proc.stdout)
     assert plan["release"] == "9.4" and plan["converged"] is False
@@ -128,9 +162,11 @@ def test_rhel9_rpm_installs_with_dnf_and_plans_from_the_installed_files(rhel9_rp
     assert "packages:install" in ids and "file:/etc/kdump.conf" in ids
 
 
-@pytest.mark.xfail(reason="reconciler: with jsonschema 3.2.0 (RHEL 9's python3-jsonschema, vendored on 7/8) the "
-                   "state schema's urn: $id breaks $ref resolution (RefResolutionError: unknown url type '')",
-                   strict=False)
+@pytest.mark.xfail(
+    reason="reconciler: with jsonschema 3.2.0 (RHEL 9's python3-jsonschema, vendored on 7/8) the "
+    "state schema's urn: $id breaks $ref resolution (RefResolutionError: unknown url type '')",
+    strict=False,
+)
 def test_rhel7_rpm_vendors_every_dependency(tmp_path):
     """The RHEL 7 build carries PyYAML (pure Python), jsonschema 3.2.0 and its deps, tenacity: with
     only the standard library on sys.path (-S -s), the installed files validate and plan."""
@@ -148,18 +184,37 @@ def test_rhel7_rpm_vendors_every_dependency(tmp_path):
     host = simhost_create(tmp_path / "host")
     app = tree / "usr/share/rtkdump/rtkdump.py"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    proc = run([sys.executable, "-S", "-s", str(app), "validate", str(tree / "etc/rtkdump/state.yaml")],
-               check=False, env=env)
+    proc = run(
+        [sys.executable, "-S", "-s", str(app), "validate", str(tree / "etc/rtkdump/state.yaml")],
+        check=False,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
-    proc = run([sys.executable, "-S", "-s", str(app), "plan", str(tree / "etc/rtkdump/state.yaml"),
-                "--root", str(host), "--json"], check=False, env=env)
+    proc = run(
+        [
+            sys.executable,
+            "-S",
+            "-s",
+            str(app),
+            "plan",
+            str(tree / "etc/rtkdump/state.yaml"),
+            "--root",
+            str(host),
+            "--json",
+        ],
+        check=False,
+        env=env,
+    )
     assert proc.returncode == 2, proc.stderr
 
 
-@pytest.mark.parametrize("release,python,requires", [
-    ("8", "/usr/bin/python3.12", ["python3.12", "python3.12-pyyaml"]),
-    ("10", "/usr/bin/python3", ["python3", "python3-pyyaml", "python3-jsonschema"]),
-])
+@pytest.mark.parametrize(
+    "release,python,requires",
+    [
+        ("8", "/usr/bin/python3.12", ["python3.12", "python3.12-pyyaml"]),
+        ("10", "/usr/bin/python3", ["python3", "python3-pyyaml", "python3-jsonschema"]),
+    ],
+)
 def test_spec_per_release_requirements(release, python, requires):
     spec = str(CONTRIB / "rtkdump.spec")
     parsed = run(["rpmspec", "-P", "--define", f"rhel {release}", spec]).stdout

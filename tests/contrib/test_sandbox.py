@@ -24,8 +24,11 @@ def unshare_works() -> bool:
     return proc.returncode == 0
 
 
-pytestmark = [pytest.mark.slow, needs_simhost_tools,
-              pytest.mark.skipif(not unshare_works(), reason="needs unshare -m (CAP_SYS_ADMIN)")]
+pytestmark = [
+    pytest.mark.slow,
+    needs_simhost_tools,
+    pytest.mark.skipif(not unshare_works(), reason="needs unshare -m (CAP_SYS_ADMIN)"),
+]
 
 
 def writable_paths(unit: str) -> List[str]:
@@ -42,7 +45,9 @@ def writable_paths(unit: str) -> List[str]:
 ALWAYS = ["proc", "sys", "dev", "tmp", "var/tmp", ".simhost"]
 
 
-def sandboxed(root: Path, argv: List[str], unit: str = "rtkdump-apply.service") -> subprocess.CompletedProcess:
+def sandboxed(
+    root: Path, argv: List[str], unit: str = "rtkdump-apply.service"
+) -> subprocess.CompletedProcess:
     binds = []
     for path in writable_paths(unit):
         optional = path.startswith("-")
@@ -50,15 +55,22 @@ def sandboxed(root: Path, argv: List[str], unit: str = "rtkdump-apply.service") 
         if not (root / rel).exists():
             if optional:
                 continue  # systemd: a "-" path that does not exist is ignored
-            raise AssertionError(f"{path} does not exist in the host tree; systemd would refuse to start the unit")
+            raise AssertionError(
+                f"{path} does not exist in the host tree; systemd would refuse to start the unit"
+            )
         binds.append(rel)
     binds += [p for p in ALWAYS if (root / p).exists()]
     script = [f"mount --bind {shlex.quote(str(root))} {shlex.quote(str(root))}"]
     script += [f"mount --bind {shlex.quote(str(root / rel))} {shlex.quote(str(root / rel))}" for rel in binds]
     script += [f"mount -o remount,bind,ro {shlex.quote(str(root))}"]
     script += ["exec " + " ".join(shlex.quote(a) for a in argv)]
-    return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", " && ".join(script)],
-                          capture_output=True, text=True, env=tool_env(), timeout=600)
+    return subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", " && ".join(script)],
+        capture_output=True,
+        text=True,
+        env=tool_env(),
+        timeout=600,
+    )
 
 
 def test_the_sandbox_is_real(tmp_path):
@@ -89,8 +101,22 @@ def test_a_dump_path_outside_the_writable_paths_fails_with_a_clear_error(tmp_pat
     """The known limit in docs/deploy.md: dump.path under /srv needs a drop-in."""
     root = simhost_create(tmp_path / "h")
     state = tmp_path / "srv-crash.yaml"
-    state.write_text((REPO / "states/default.yaml").read_text().replace("path: /var/crash", "path: /srv/crash"))
-    proc = sandboxed(root, [str(bindir() / "rtkdump-simhost"), "exec", str(root), "--", str(bindir() / "rtkdump"),
-                            "apply", str(state), "--root", str(root)])
+    state.write_text(
+        (REPO / "states/default.yaml").read_text().replace("path: /var/crash", "path: /srv/crash")
+    )
+    proc = sandboxed(
+        root,
+        [
+            str(bindir() / "rtkdump-simhost"),
+            "exec",
+            str(root),
+            "--",
+            str(bindir() / "rtkdump"),
+            "apply",
+            str(state),
+            "--root",
+            str(root),
+        ],
+    )
     assert proc.returncode == 1
     assert "/srv/crash" in proc.stderr and "Read-only file system" in proc.stderr, proc.stderr

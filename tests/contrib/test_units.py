@@ -29,8 +29,11 @@ def unit(name: str) -> configparser.ConfigParser:
 
 def values(name: str, key: str) -> list:
     """Every value of key in the unit file, in order (systemd's list-valued keys repeat)."""
-    return [line.split("=", 1)[1] for line in (CONTRIB / "systemd" / name).read_text().splitlines()
-            if line.startswith(key + "=")]
+    return [
+        line.split("=", 1)[1]
+        for line in (CONTRIB / "systemd" / name).read_text().splitlines()
+        if line.startswith(key + "=")
+    ]
 
 
 def verify_root(tmp_path: Path) -> Path:
@@ -59,8 +62,9 @@ def verify_root(tmp_path: Path) -> Path:
 def test_units_verify_clean(tmp_path):
     root = verify_root(tmp_path)
     env = dict(os.environ, MANPATH=str(root / "usr/share/man"))
-    proc = subprocess.run(["systemd-analyze", "verify", f"--root={root}", *UNITS], capture_output=True,
-                          text=True, env=env)
+    proc = subprocess.run(
+        ["systemd-analyze", "verify", f"--root={root}", *UNITS], capture_output=True, text=True, env=env
+    )
     assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == "", proc.stdout + proc.stderr
 
 
@@ -70,20 +74,34 @@ def test_verify_catches_a_missing_executable(tmp_path):
     root = verify_root(tmp_path)
     (root / "usr/bin/rtkdump").unlink()
     env = dict(os.environ, MANPATH=str(root / "usr/share/man"))
-    proc = subprocess.run(["systemd-analyze", "verify", f"--root={root}", "rtkdump-apply.service"],
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        ["systemd-analyze", "verify", f"--root={root}", "rtkdump-apply.service"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert proc.returncode != 0 and "/usr/bin/rtkdump" in proc.stderr
 
 
 def test_apply_service_contract():
     svc = unit("rtkdump-apply.service")["Service"]
     assert svc["Type"] == "oneshot"
-    assert svc["ExecStart"] == ("/usr/bin/rtkdump apply /etc/rtkdump/state.yaml "
-                                "--textfile-dir /var/lib/node_exporter/textfile_collector")
+    assert svc["ExecStart"] == (
+        "/usr/bin/rtkdump apply /etc/rtkdump/state.yaml "
+        "--textfile-dir /var/lib/node_exporter/textfile_collector"
+    )
     assert svc["SuccessExitStatus"] == "2"
     assert (svc["Nice"], svc["CPUSchedulingPolicy"], svc["IOSchedulingClass"]) == ("19", "idle", "idle")
-    for key in ("NoNewPrivileges", "PrivateTmp", "ProtectKernelModules", "ProtectControlGroups", "RestrictRealtime",
-                "LockPersonality", "MemoryDenyWriteExecute", "RestrictNamespaces"):
+    for key in (
+        "NoNewPrivileges",
+        "PrivateTmp",
+        "ProtectKernelModules",
+        "ProtectControlGroups",
+        "RestrictRealtime",
+        "LockPersonality",
+        "MemoryDenyWriteExecute",
+        "RestrictNamespaces",
+    ):
         assert svc[key] == "yes", key
     assert svc["SystemCallArchitectures"] == "native"
     assert svc["ProtectSystem"] == "strict"
@@ -124,8 +142,11 @@ def test_timer():
 
 
 def cron_command() -> str:
-    lines = [line for line in (CONTRIB / "cron/rtkdump").read_text().splitlines()
-             if line and not line.startswith("#")]
+    lines = [
+        line
+        for line in (CONTRIB / "cron/rtkdump").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     env = dict(line.split("=", 1) for line in lines if re.match(r"^[A-Z_]+=", line))
     assert env["SHELL"] == "/bin/sh" and "/usr/bin" in env["PATH"].split(":")
     jobs = [line for line in lines if not re.match(r"^[A-Z_]+=", line)]
@@ -141,26 +162,32 @@ def test_cron_is_quiet_unless_apply_fails(tmp_path, rc, output_expected):
     """Run the job's command with /bin/sh, as cron would, against a fake rtkdump and state file."""
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "rtkdump").write_text(f"#!/bin/sh\necho \"progress $*\" >&2\necho boom\nexit {rc}\n")
+    (fake / "rtkdump").write_text(f'#!/bin/sh\necho "progress $*" >&2\necho boom\nexit {rc}\n')
     (fake / "rtkdump").chmod(0o755)
     command = cron_command()
     # The job names /etc/rtkdump/state.yaml; point it at a temp file that exists.
     state = tmp_path / "state.yaml"
     state.write_text("version: 1\n")
     command = command.replace("/etc/rtkdump/state.yaml", str(state))
-    proc = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True,
-                          env={"PATH": f"{fake}:/usr/bin:/bin"})
+    proc = subprocess.run(
+        ["/bin/sh", "-c", command], capture_output=True, text=True, env={"PATH": f"{fake}:/usr/bin:/bin"}
+    )
     if output_expected:
         assert proc.returncode == 1
-        assert "rtkdump apply exited 1:" in proc.stdout and "boom" in proc.stdout and "progress apply" in proc.stdout
+        assert (
+            "rtkdump apply exited 1:" in proc.stdout
+            and "boom" in proc.stdout
+            and "progress apply" in proc.stdout
+        )
     else:
         assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
 
 
 def test_cron_without_a_state_file_does_nothing(tmp_path):
     command = cron_command().replace("/etc/rtkdump/state.yaml", str(tmp_path / "missing.yaml"))
-    proc = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True,
-                          env={"PATH": f"{tmp_path}:/usr/bin:/bin"})
+    proc = subprocess.run(
+        ["/bin/sh", "-c", command], capture_output=True, text=True, env={"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    )
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
 
 
@@ -175,8 +202,12 @@ def test_man_page_mandoc_lint_clean():
 
 @pytest.mark.skipif(not have("man"), reason="needs man-db")
 def test_man_page_man_warnings_clean():
-    proc = subprocess.run(["man", "--warnings", "-E", "UTF-8", "-l", str(CONTRIB / "man/rtkdump.8")],
-                          capture_output=True, text=True, env=dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8"))
+    proc = subprocess.run(
+        ["man", "--warnings", "-E", "UTF-8", "-l", str(CONTRIB / "man/rtkdump.8")],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8"),
+    )
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     text = proc.stdout
     for section in ("SYNOPSIS", "COMMANDS", "EXIT STATUS", "FILES", "EXAMPLES"):

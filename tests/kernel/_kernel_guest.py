@@ -114,18 +114,27 @@ def find_kernel(roots: Optional[Sequence[str]] = None) -> Kernel:
     tried = []
     for root in roots:
         images = glob.glob(os.path.join(root, "boot", "vmlinuz-*")) + glob.glob(
-            os.path.join(root, "usr/lib/modules/*/vmlinuz"))
+            os.path.join(root, "usr/lib/modules/*/vmlinuz")
+        )
         for image in sorted(images, key=_version_key, reverse=True):  # the newest kernel first
-            release = (os.path.basename(image)[len("vmlinuz-"):] if "/boot/" in image
-                       else os.path.basename(os.path.dirname(image)))
-            for mods in (os.path.join(root, "lib/modules", release), os.path.join(root, "usr/lib/modules", release)):
+            release = (
+                os.path.basename(image)[len("vmlinuz-") :]
+                if "/boot/" in image
+                else os.path.basename(os.path.dirname(image))
+            )
+            for mods in (
+                os.path.join(root, "lib/modules", release),
+                os.path.join(root, "usr/lib/modules", release),
+            ):
                 if os.path.isdir(os.path.join(mods, "kernel")) and os.access(image, os.R_OK):
                     return Kernel(release, Path(image), Path(mods))
             tried.append(image)
     raise GuestUnavailable(
-        "no kernel image with its modules under " + ", ".join(roots)
+        "no kernel image with its modules under "
+        + ", ".join(roots)
         + (f" (images without modules: {', '.join(tried)})" if tried else "")
-        + f"; apt-get install linux-image-amd64, or dpkg-deb -x a linux-image .deb and set {KERNEL_ROOT_ENV}")
+        + f"; apt-get install linux-image-amd64, or dpkg-deb -x a linux-image .deb and set {KERNEL_ROOT_ENV}"
+    )
 
 
 def _version_key(path: str) -> List:
@@ -163,7 +172,8 @@ def module_load_order(modules: Path, wanted: Iterable[str]) -> List[Path]:
         if key not in index:
             builtin = (modules / "modules.builtin").read_text()
             if re.search(rf"/{re.escape(name)}\.ko$", builtin, re.M) or re.search(
-                    rf"/{re.escape(key)}\.ko$", builtin, re.M):
+                rf"/{re.escape(key)}\.ko$", builtin, re.M
+            ):
                 return  # built into the kernel: nothing to load
             raise GuestUnavailable(f"kernel module {name} not found under {modules}")
         for dep in module_depends(index[key]):
@@ -234,8 +244,11 @@ def build_initramfs(kernel: Kernel, dest: Path) -> Path:
     """Write the guest's initramfs (uncompressed newc cpio) to ``dest``."""
     for prog in (BUSYBOX, *GUEST_PROGRAMS):
         if not os.access(prog, os.X_OK):
-            pkg = {"/usr/bin/busybox": "busybox-static", "/usr/sbin/kexec": "kexec-tools",
-                   "/usr/bin/makedumpfile": "makedumpfile"}[prog]
+            pkg = {
+                "/usr/bin/busybox": "busybox-static",
+                "/usr/sbin/kexec": "kexec-tools",
+                "/usr/bin/makedumpfile": "makedumpfile",
+            }[prog]
             raise GuestUnavailable(f"{prog} not found (apt-get install {pkg})")
     cpio = CpioWriter()
     for d in ("proc", "sys", "dev", "out", "in", "tmp", "sbin", "usr/bin", "usr/sbin", "etc", "lib64"):
@@ -301,33 +314,81 @@ class Guest:
         shutil.copyfile(self.kernel.image, self.share_in / "vmlinuz")
         self.boots: List[Boot] = []
 
-    def boot(self, name: str, memory: str, append: str = "", *, load: bool = False, crash: bool = False,
-             timeout: float = 240.0) -> Boot:
+    def boot(
+        self,
+        name: str,
+        memory: str,
+        append: str = "",
+        *,
+        load: bool = False,
+        crash: bool = False,
+        timeout: float = 240.0,
+    ) -> Boot:
         out = self.workdir / f"out-{name}"
         if out.exists():
             shutil.rmtree(out)
         out.mkdir(parents=True)
         console = self.workdir / f"console-{name}.log"
         # panic=1: with -no-reboot a panic without a capture kernel ends QEMU instead of hanging
-        cmdline = " ".join(filter(None, ("console=ttyS0 panic=1 quiet loglevel=4", append,
-                                         "rtkdump_load=1" if load else "", "rtkdump_crash=1" if crash else "")))
+        cmdline = " ".join(
+            filter(
+                None,
+                (
+                    "console=ttyS0 panic=1 quiet loglevel=4",
+                    append,
+                    "rtkdump_load=1" if load else "",
+                    "rtkdump_crash=1" if crash else "",
+                ),
+            )
+        )
         # the capture kernel gets the same console and panic handling, plus the kdump tokens
         (self.share_in / "capture-append").write_text(f"console=ttyS0 panic=1 loglevel=4 {CAPTURE_APPEND}\n")
         argv = [
-            self.qemu, "-machine", "pc", "-accel", "tcg", "-cpu", "qemu64", "-smp", "1", "-m", memory,
-            "-nographic", "-no-reboot", "-monitor", "none", "-serial", f"file:{console}",
-            "-kernel", str(self.kernel.image), "-initrd", str(self.initrd), "-append", cmdline,
-            "-fsdev", f"local,id=out,path={out},security_model=none",
-            "-device", "virtio-9p-pci,fsdev=out,mount_tag=out",
-            "-fsdev", f"local,id=in,path={self.share_in},security_model=none,readonly=on",
-            "-device", "virtio-9p-pci,fsdev=in,mount_tag=in",
-            "-net", "none",
+            self.qemu,
+            "-machine",
+            "pc",
+            "-accel",
+            "tcg",
+            "-cpu",
+            "qemu64",
+            "-smp",
+            "1",
+            "-m",
+            memory,
+            "-nographic",
+            "-no-reboot",
+            "-monitor",
+            "none",
+            "-serial",
+            f"file:{console}",
+            "-kernel",
+            str(self.kernel.image),
+            "-initrd",
+            str(self.initrd),
+            "-append",
+            cmdline,
+            "-fsdev",
+            f"local,id=out,path={out},security_model=none",
+            "-device",
+            "virtio-9p-pci,fsdev=out,mount_tag=out",
+            "-fsdev",
+            f"local,id=in,path={self.share_in},security_model=none,readonly=on",
+            "-device",
+            "virtio-9p-pci,fsdev=in,mount_tag=in",
+            "-net",
+            "none",
         ]
         boot = Boot(name=name, memory=memory, append=cmdline, out=out, console=console)
         start = time.monotonic()
         try:
-            proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  timeout=timeout, check=False)
+            proc = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+            )
             boot.returncode = proc.returncode
             boot.extra["qemu_output"] = proc.stdout.decode(errors="replace")[-2000:]
         except subprocess.TimeoutExpired:
@@ -340,8 +401,13 @@ class Guest:
 
 def read_snapshot(snapshot: Path) -> Dict[str, str]:
     """The five files rtkdump reads, as text, from a guest snapshot directory."""
-    names = ("proc/iomem", "proc/cmdline", "proc/meminfo", "sys/kernel/kexec_crash_size",
-             "sys/kernel/kexec_crash_loaded")
+    names = (
+        "proc/iomem",
+        "proc/cmdline",
+        "proc/meminfo",
+        "sys/kernel/kexec_crash_size",
+        "sys/kernel/kexec_crash_loaded",
+    )
     return {n: (snapshot / n).read_text() for n in names}
 
 

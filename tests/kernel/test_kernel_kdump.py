@@ -37,15 +37,22 @@ DEFAULT_STATE = REPO / "states" / "default.yaml"
 RELEASE = "9.4"
 RANGE_LIST = "1G-4G:160M,4G-64G:224M,64G-:512M"  # sizes unlike the RHEL 9 default, so no mix-up hides
 HIGH = "512M,high"
-SNAPSHOT_FILES = ("proc/iomem", "proc/cmdline", "proc/meminfo", "sys/kernel/kexec_crash_size",
-                  "sys/kernel/kexec_crash_loaded")
+SNAPSHOT_FILES = (
+    "proc/iomem",
+    "proc/cmdline",
+    "proc/meminfo",
+    "sys/kernel/kexec_crash_size",
+    "sys/kernel/kexec_crash_loaded",
+)
 MiB = 1024 * 1024
 
 pytestmark = [
     pytest.mark.kernel,
     pytest.mark.slow,
-    pytest.mark.skipif(not (shutil.which("rpm") and shutil.which("dnf") and shutil.which("createrepo_c")),
-                       reason="the simulated host needs Debian's rpm, dnf and createrepo-c (see README)"),
+    pytest.mark.skipif(
+        not (shutil.which("rpm") and shutil.which("dnf") and shutil.which("createrepo_c")),
+        reason="the simulated host needs Debian's rpm, dnf and createrepo-c (see README)",
+    ),
 ]
 
 
@@ -104,21 +111,30 @@ def kernel_view(snapshot: Path) -> Dict:
     return {
         "kexec_crash_size": int(files["sys/kernel/kexec_crash_size"]),
         "kexec_crash_loaded": files["sys/kernel/kexec_crash_loaded"].strip(),
-        "regions": [(name, end - start + 1) for name, start, end in kg.iomem_crash_regions(files["proc/iomem"])],
-        "mem_total_kb": int(next(line.split()[1] for line in files["proc/meminfo"].splitlines()
-                                 if line.startswith("MemTotal:"))),
+        "regions": [
+            (name, end - start + 1) for name, start, end in kg.iomem_crash_regions(files["proc/iomem"])
+        ],
+        "mem_total_kb": int(
+            next(
+                line.split()[1] for line in files["proc/meminfo"].splitlines() if line.startswith("MemTotal:")
+            )
+        ),
     }
 
 
 # --- running rtkdump and the simulator ----------------------------------------------------------
 def run(argv: List[str], timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [str(a) for a in argv], capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def simhost(*args, check: bool = True) -> subprocess.CompletedProcess:
     proc = run([sys.executable, "-m", "simhost", *args])
     if check and proc.returncode != 0:
-        raise AssertionError(f"rtkdump-simhost {args} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"rtkdump-simhost {args} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 
@@ -180,7 +196,9 @@ def results(tmp_path_factory):
     started = time.monotonic()
     yield table
     table["total_seconds"] = round(time.monotonic() - started, 1)
-    out = Path(os.environ.get("RTKDUMP_KERNEL_RESULTS", tmp_path_factory.getbasetemp() / "kernel-results.json"))
+    out = Path(
+        os.environ.get("RTKDUMP_KERNEL_RESULTS", tmp_path_factory.getbasetemp() / "kernel-results.json")
+    )
     out.write_text(json.dumps(table, indent=2) + "\n")
     print(f"\nkernel test results ({out}):\n" + json.dumps(table, indent=2))
 
@@ -193,8 +211,11 @@ def guest(tmp_path_factory, results):
         if os.environ.get("RTKDUMP_KERNEL_REQUIRED") == "1":  # CI: a missing piece is a failure
             pytest.fail(f"RTKDUMP_KERNEL_REQUIRED=1 but cannot boot a real kernel: {exc}")
         pytest.skip(f"cannot boot a real kernel here: {exc}")
-    results["kernel"] = {"release": g.kernel.release, "image": str(g.kernel.image),
-                         "initramfs_bytes": g.initrd.stat().st_size}
+    results["kernel"] = {
+        "release": g.kernel.release,
+        "image": str(g.kernel.image),
+        "initramfs_bytes": g.initrd.stat().st_size,
+    }
     return g
 
 
@@ -206,15 +227,22 @@ class Boots:
         self.results = results
         self.done: Dict[str, kg.Boot] = {}
 
-    def get(self, name: str, memory: str, append: str = "", *, load: bool = False, crash: bool = False) -> kg.Boot:
+    def get(
+        self, name: str, memory: str, append: str = "", *, load: bool = False, crash: bool = False
+    ) -> kg.Boot:
         if name not in self.done:
             boot = self.guest.boot(name, memory, append, load=load, crash=crash)
-            self.results["boots"][name] = {"memory": memory, "append": boot.append,
-                                           "seconds": round(boot.seconds, 1), "qemu_exit": boot.returncode}
+            self.results["boots"][name] = {
+                "memory": memory,
+                "append": boot.append,
+                "seconds": round(boot.seconds, 1),
+                "qemu_exit": boot.returncode,
+            }
             assert not boot.timed_out, f"QEMU boot {name} timed out:\n{boot.console_text()[-3000:]}"
             assert (boot.out / "boot" / "proc" / "iomem").exists(), (
                 f"boot {name}: the guest wrote nothing (QEMU exit {boot.returncode}):\n"
-                f"{boot.extra.get('qemu_output', '')}\n{boot.console_text()[-3000:]}")
+                f"{boot.extra.get('qemu_output', '')}\n{boot.console_text()[-3000:]}"
+            )
             self.done[name] = boot
         return self.done[name]
 
@@ -241,15 +269,25 @@ def planned_value(main_host, results) -> str:
     return value
 
 
-def record_step(results: Dict, step: str, boot: kg.Boot, snapshot: str, f: Dict, extra: Optional[Dict] = None):
+def record_step(
+    results: Dict, step: str, boot: kg.Boot, snapshot: str, f: Dict, extra: Optional[Dict] = None
+):
     k = kernel_view(boot.snapshot(snapshot))
     results["steps"][step] = {
-        "boot": boot.name, "memory": boot.memory,
-        "kernel": {"kexec_crash_size": k["kexec_crash_size"], "iomem_regions": k["regions"],
-                   "kexec_crash_loaded": k["kexec_crash_loaded"], "MemTotal_kB": k["mem_total_kb"]},
-        "rtkdump": {"regions": crash_regions(f), "total": crash_total(f),
-                    "kexec_crash_size": fact_value(f, "kexec_crash_size"),
-                    "kexec_crash_loaded": fact_value(f, "kexec_crash_loaded")},
+        "boot": boot.name,
+        "memory": boot.memory,
+        "kernel": {
+            "kexec_crash_size": k["kexec_crash_size"],
+            "iomem_regions": k["regions"],
+            "kexec_crash_loaded": k["kexec_crash_loaded"],
+            "MemTotal_kB": k["mem_total_kb"],
+        },
+        "rtkdump": {
+            "regions": crash_regions(f),
+            "total": crash_total(f),
+            "kexec_crash_size": fact_value(f, "kexec_crash_size"),
+            "kexec_crash_loaded": fact_value(f, "kexec_crash_loaded"),
+        },
         **(extra or {}),
     }
     return k
@@ -297,8 +335,9 @@ def test_step2_planned_value_reserves_what_rtkdump_reports(main_host, boots, pla
     assert barriers(p) == [], barriers(p)
     predicted = [n["message"] for n in p["notes"] if "will reserve about" in n["message"]]
     results["steps"]["2a planned value"]["plan_note"] = predicted
-    assert predicted == [f"crashkernel={planned_value} will reserve about {k['kexec_crash_size'] // MiB} MiB on "
-                         "this host"]
+    assert predicted == [
+        f"crashkernel={planned_value} will reserve about {k['kexec_crash_size'] // MiB} MiB on this host"
+    ]
 
 
 def test_step3_kexec_p_loaded(main_host, boots, planned_value, results):
@@ -314,10 +353,13 @@ def test_step3_kexec_p_loaded(main_host, boots, planned_value, results):
     assert code == 0 and p["converged"], [a["id"] for ph in p["phases"] for a in ph["actions"]]
 
 
-@pytest.mark.parametrize("step, memory, value, load", [
-    ("2b range list", "4G", RANGE_LIST, False),
-    ("2c 512M,high", "5G", HIGH, True),
-])
+@pytest.mark.parametrize(
+    "step, memory, value, load",
+    [
+        ("2b range list", "4G", RANGE_LIST, False),
+        ("2c 512M,high", "5G", HIGH, True),
+    ],
+)
 def test_step2_other_values(step, memory, value, load, boots, tmp_path_factory, results):
     host = new_host(tmp_path_factory.mktemp(f"host-{memory}") / "root", memory)
     state = state_with(host.parent, value)
@@ -342,7 +384,9 @@ def test_step2_other_values(step, memory, value, load, boots, tmp_path_factory, 
 
     code, p = plan(host, state)
     assert barriers(p) == [], barriers(p)
-    results["steps"][step]["plan_note"] = [n["message"] for n in p["notes"] if "will reserve about" in n["message"]]
+    results["steps"][step]["plan_note"] = [
+        n["message"] for n in p["notes"] if "will reserve about" in n["message"]
+    ]
 
 
 # --- step 4: the crash test ------------------------------------------------------------------------
@@ -368,8 +412,9 @@ def copy_real_dumps(boot: kg.Boot, host: Path) -> List[Path]:
 
 def test_step4_crash_test_finds_the_real_vmcore(main_host, boots, planned_value, results):
     # kdump armed as the real kernel showed it after kexec -p (step 3's files)
-    install_snapshot(main_host, boots.get("planned", "2G", f"crashkernel={planned_value}", load=True)
-                     .snapshot("loaded"))
+    install_snapshot(
+        main_host, boots.get("planned", "2G", f"crashkernel={planned_value}", load=True).snapshot("loaded")
+    )
     code, report, err = apply(main_host, DEFAULT_STATE, "--crash-test", "--yes-crash-this-host")
     assert code == 2 and report["result"] == "crash-test-triggered", err
     triggered_at = report["crash_test"]["triggered_at"]
@@ -389,11 +434,17 @@ def test_step4_crash_test_finds_the_real_vmcore(main_host, boots, planned_value,
     code, report, err = apply(main_host, DEFAULT_STATE)
     result = report.get("crash_test") or {}
     results["steps"]["4 crash test"] = {
-        "boot": boot.name, "memory": boot.memory, "vmcore": str(vmcore.relative_to(boot.out)),
+        "boot": boot.name,
+        "memory": boot.memory,
+        "vmcore": str(vmcore.relative_to(boot.out)),
         "vmcore_bytes": vmcore.stat().st_size,
         "proc_vmcore_bytes": int((vmcore.parent / "proc-vmcore-size").read_text()),
-        "vmcore_format": "kdump-compressed (makedumpfile -l -d 31)" if head == b"KDUMP   " else "ELF head (dd)",
-        "simulated_dumps_dropped": dropped, "triggered_at": triggered_at, "apply_exit": code,
+        "vmcore_format": "kdump-compressed (makedumpfile -l -d 31)"
+        if head == b"KDUMP   "
+        else "ELF head (dd)",
+        "simulated_dumps_dropped": dropped,
+        "triggered_at": triggered_at,
+        "apply_exit": code,
         "verification": result,
     }
     assert code == 0, err
@@ -407,8 +458,9 @@ def test_step4_no_reservation_leaves_no_dump_and_verification_fails(main_host, b
     assert none.vmcores() == [] and not (none.out / "var").exists()
     assert "Kernel panic" in none.console_text()
 
-    install_snapshot(main_host, boots.get("planned", "2G", f"crashkernel={planned_value}", load=True)
-                     .snapshot("loaded"))
+    install_snapshot(
+        main_host, boots.get("planned", "2G", f"crashkernel={planned_value}", load=True).snapshot("loaded")
+    )
     code, report, err = apply(main_host, DEFAULT_STATE, "--crash-test", "--yes-crash-this-host")
     assert code == 2 and report["result"] == "crash-test-triggered", err
     drop_simulated_dumps(main_host)
@@ -425,12 +477,11 @@ def test_step4_no_reservation_leaves_no_dump_and_verification_fails(main_host, b
     assert code == 2 and report["result"] == "waiting-for-reboot", (report, err)
 
 
-# --- what rtkdump predicts vs what the kernel reserves (known gaps) ------------------------------
+# --- what rtkdump predicts vs what the kernel reserves, at the range boundaries ---------------------
 # The kernel matches crashkernel= ranges against memblock's RAM total rounded UP to 128 MiB
-# (kernel/crash_core.c parse_crashkernel_mem); rtkdump predicts from /proc/meminfo MemTotal, which
-# is smaller (it excludes the kernel image, firmware-reserved memory and the crash region itself).
-# At the common sizes that sit on a range boundary (1G, 4G, 64G) the two disagree. Each test checks
-# the kernel side hard, then xfails only on the known wrong prediction, and passes once it is fixed.
+# (kernel/crash_core.c parse_crashkernel_mem), not MemTotal (smaller: it excludes the kernel image,
+# firmware-reserved memory and the crash region itself). These tests found rtkdump predicting from
+# MemTotal; it now predicts from /proc/iomem's System RAM the kernel's way.
 def test_prediction_at_4g_matches_the_kernel(boots, results):
     step = results["steps"].get("2b range list")
     if step is None:
@@ -438,9 +489,6 @@ def test_prediction_at_4g_matches_the_kernel(boots, results):
     kernel = step["kernel"]["kexec_crash_size"] // MiB
     assert kernel == 224  # 4G guest: the 4G-64G tier, end of 1G-4G is exclusive
     note = step["plan_note"]
-    if note == [f"crashkernel={RANGE_LIST} will reserve about 160 MiB on this host"]:
-        pytest.xfail(f"known gap: rtkdump predicts 160 MiB from MemTotal {step['kernel']['MemTotal_kB']} kB; "
-                     f"the kernel reserved {kernel} MiB")
     assert note == [f"crashkernel={RANGE_LIST} will reserve about {kernel} MiB on this host"]
 
 
@@ -453,15 +501,17 @@ def test_recommended_on_1g_host_is_planned(boots, tmp_path_factory, results):
     k = kernel_view(boot.snapshot("boot"))
     proc = in_host(host, *rtkdump_argv(), "plan", DEFAULT_STATE, "--root", host, "--json")
     results["steps"]["1G recommended"] = {
-        "boot": boot.name, "memory": boot.memory,
-        "kernel": {"kexec_crash_size": k["kexec_crash_size"], "iomem_regions": k["regions"],
-                   "MemTotal_kB": k["mem_total_kb"]},
-        "plan_exit": proc.returncode, "plan_stderr": proc.stderr.strip()[-300:],
+        "boot": boot.name,
+        "memory": boot.memory,
+        "kernel": {
+            "kexec_crash_size": k["kexec_crash_size"],
+            "iomem_regions": k["regions"],
+            "MemTotal_kB": k["mem_total_kb"],
+        },
+        "plan_exit": proc.returncode,
+        "plan_stderr": proc.stderr.strip()[-300:],
     }
     assert k["kexec_crash_size"] == 192 * MiB  # the kernel is fine with RHEL 9's default on 1 GiB
-    if proc.returncode == 1 and f"crashkernel={value} reserves nothing on this host" in proc.stderr:
-        pytest.xfail("known gap: rtkdump's plan refuses `recommended` on a 1 GiB host (MemTotal "
-                     f"{k['mem_total_kb']} kB < 1G) although the kernel reserved 192 MiB")
     assert proc.returncode in (0, 2), proc.stderr
     f = facts(host)
     assert crash_regions(f) == k["regions"]

@@ -32,8 +32,15 @@ class CallbackModule(CallbackBase):
         self.plays += 1
 
     def _record(self, status, result):
-        self.results.append({"play": self.plays, "task": result._task.get_name(), "host": result._host.get_name(),
-                             "status": status, "result": result._result})
+        self.results.append(
+            {
+                "play": self.plays,
+                "task": result._task.get_name(),
+                "host": result._host.get_name(),
+                "status": status,
+                "result": result._result,
+            }
+        )
 
     def v2_runner_on_ok(self, result, **kwargs):
         self._record("ok", result)
@@ -49,5 +56,6 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_stats(self, stats):
         summary = {h: stats.summarize(h) for h in sorted(stats.processed.keys())}
-        self._display.display(json.dumps({"plays": self.plays, "results": self.results, "stats": summary},
-                                         default=str))
+        self._display.display(
+            json.dumps({"plays": self.plays, "results": self.results, "stats": summary}, default=str)
+        )
