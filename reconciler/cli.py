@@ -167,7 +167,19 @@ def cmd_plan(args, out: TextIO, err: TextIO) -> int:
 def progress_printer(out: TextIO, err: TextIO, to_syslog: bool):
     """One line per action: on a terminal to stdout; otherwise to stderr and syslog/journal."""
     if hasattr(out, "isatty") and out.isatty():
-        return lambda line: (out.write(line + "\n"), out.flush())
+        from .render import Style
+
+        style = Style(use_color(out))
+
+        def show(line: str) -> None:
+            body = line.lstrip()
+            symbol = body[:1]  # "+ install ...": the symbol in plan's colours
+            if body[1:2] == " ":
+                line = line[: len(line) - len(body)] + style(symbol, symbol) + body[1:]
+            out.write(line + "\n")
+            out.flush()
+
+        return show
     log = None
     if to_syslog:
         try:
@@ -217,7 +229,7 @@ def cmd_apply(args, out: TextIO, err: TextIO) -> int:
     if args.json:
         out.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
-        out.write(render_apply(report))
+        out.write(render_apply(report, color=use_color(out)))
     return report.exit_code
 
 
