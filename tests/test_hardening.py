@@ -43,6 +43,8 @@ def converged_root(tmp_path, name="host", release="9.4", **kw):
         for a in phase["actions"]:
             if a["id"] == "file:/etc/kdump.conf":
                 fx.kdump_conf = a["after"]
+            elif a["resource"] == "kernel-hook":
+                fx.files[a["write"]["path"]] = a["after"]
     return fx.write(tmp_path / name)
 
 

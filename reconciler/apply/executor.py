@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
 from ..errors import ApplyError, RtkdumpError
-from ..facts import Facts
+from ..facts import HOOK_PATHS, Facts
 from ..host import Host
 from ..plan.model import Action, Plan
 from ..plan.planner import gather_for, make_plan
@@ -31,7 +31,7 @@ from .runner import retrying_runner
 from .saved import check_saved
 
 # the files rtkdump replaces (write_atomic): their stale temp files are cleaned at each apply
-MANAGED_FILES = ("/etc/kdump.conf", "/etc/sysconfig/kdump")
+MANAGED_FILES = ("/etc/kdump.conf", "/etc/sysconfig/kdump", *HOOK_PATHS)
 # a start or restart loads kdump from the files as they are now: it pays any pending restart
 KDUMP_STARTS = ("service:kdump.service:restart", "service:kdump.service:running")
 

@@ -32,6 +32,11 @@ from .model import (
     UnitFileState,
 )
 
+# where rtkdump keeps the hook that gives new kernels crashkernel= (plan/resources/new_kernels.py)
+HOOK_PATHS = (
+    "/etc/kernel/postinst.d/95-rtkdump-crashkernel",
+    "/etc/kernel/install.d/95-rtkdump-crashkernel.install",
+)
 KDUMP_UNIT = "kdump.service"
 
 
@@ -53,6 +58,7 @@ class Facts:
     kexec_crash_size: Fact[int]
     kexec_crash_loaded: Fact[bool]
     memory: Fact[MemoryInfo]
+    system_ram: Fact  # Optional[int]: top-level System RAM of /proc/iomem; None in the non-root view
     dmi: Fact[DmiInfo]
     boot_id: Fact[str]
     packages: Fact[InstalledPackages]
@@ -63,6 +69,7 @@ class Facts:
     kdump_active: Fact[ActiveState]
     default_crashkernel: Fact[str]  # kdumpctl get-default-crashkernel, where the release has it
     sysconfig_kernel: Fact  # Optional[Dict[str, str]] of /etc/sysconfig/kernel; None: absent
+    hooks: Dict[str, Fact] = field(default_factory=dict)  # rtkdump's new-kernel hooks: text, None = absent
     paths: Dict[str, Fact[bool]] = field(default_factory=dict)  # host path -> exists (dir for dump path)
     # rtkdump's own journal (pending restart, crash tests, reboots) and kdump's initramfs age
     history: Fact = field(default_factory=lambda: Fact.of("history", "nothing read", history.History()))
@@ -73,11 +80,13 @@ class Facts:
         for name in self.__dataclass_fields__:
             if name in ("history", "kdump_initramfs") and getattr(self, name).source == "nothing read":
                 continue  # built without them (tests): not facts of this host
-            if name == "paths":
+            if name in ("paths", "hooks"):
                 continue
             out[name] = getattr(self, name)
         for path, fact in self.paths.items():
             out[f"path {path}"] = fact
+        for path, fact in self.hooks.items():
+            out[f"hook {path}"] = fact
         return out
 
     def unknown(self) -> Dict[str, Fact]:
@@ -343,6 +352,7 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
             host, "kexec_crash_loaded", "/sys/kernel/kexec_crash_loaded", kernel.parse_kexec_crash_loaded
         ),
         memory=file_fact(host, "memory", "/proc/meminfo", platform.parse_meminfo),
+        system_ram=file_fact(host, "system_ram", "/proc/iomem", kernel.parse_iomem_system_ram),
         dmi=Fact.of(
             "dmi",
             dmi_source,
@@ -370,6 +380,10 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
             absent_known=True,
         ),
         paths=paths,
+        hooks={
+            path: file_fact(host, "hook", path, lambda text: text, absent_known=True, follow=False)
+            for path in HOOK_PATHS
+        },
         history=gather_history(host, boot_id.get()),
         kdump_initramfs=gather_initramfs(host, running, sysconf, kdump_conf),
     )
