@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
+from _counts import COUNTS
 
-COUNTS: Counter = Counter()
 BAD_STATES = Path(__file__).resolve().parent / "bad_states"
 
 

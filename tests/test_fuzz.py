@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import string
 
-from conftest import COUNTS
+from _counts import COUNTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
