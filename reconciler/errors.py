@@ -78,6 +78,12 @@ class StateFileError(RtkdumpError):
     def where(self) -> Optional[str]:
         return self.location
 
+    def to_json(self) -> Dict[str, Any]:
+        out = super().to_json()
+        if self.field:  # as the text says it: "<field>: <message>"
+            out["message"] = f"{self.field}: {self.message}"
+        return out
+
     def render(self) -> str:
         where = self.location
         field = f" {self.field}:" if self.field else ""

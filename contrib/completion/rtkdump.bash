@@ -45,8 +45,8 @@ _rtkdump()
     case $cmd in
         validate) opts="--help" ;;
         facts) opts="$common --json --state" ;;
-        plan) opts="$common --json -o --out" ;;
-        apply) opts="$common --json --textfile-dir --lock-timeout --crash-test --yes-crash-this-host" ;;
+        plan) opts="$common --json -o --out --insecure-state-ok" ;;
+        apply) opts="$common --json --textfile-dir --lock-timeout --crash-test --yes-crash-this-host --insecure-state-ok" ;;
         status) opts="$common --json --textfile-dir" ;;
         history) opts="$common --json" ;;
     esac
