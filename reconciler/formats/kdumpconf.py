@@ -226,7 +226,9 @@ def render_kdump_conf(directives: Sequence[Tuple[str, str]], header: str) -> str
 # --- defaults ------------------------------------------------------------------
 _FLAT_TARGETS = frozenset({"raw", "ssh"})
 _FS_TARGETS = frozenset(
-    {"ext2", "ext3", "ext4", "minix", "btrfs", "xfs", "nfs", "virtiofs", "local", "dracut_args"}
+    # "fs" is the state's dump.target.type for a file system given by device/UUID/LABEL: mkdumprd's
+    # default (kdump-lib-initramfs.sh DEFAULT_CORE_COLLECTOR) is the same as for a local path
+    {"ext2", "ext3", "ext4", "minix", "btrfs", "xfs", "nfs", "virtiofs", "local", "fs", "dracut_args"}
 )
 
 
