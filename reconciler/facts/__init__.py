@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
@@ -41,6 +42,7 @@ class FactRequest:
     packages: Optional[Tuple[str, ...]] = ()  # None: the release's recommended set
     dump_path: Optional[str] = None  # a local dump directory whose existence matters
     devices: Tuple[str, ...] = ()  # /dev paths named by raw/fs targets
+    files: Tuple[str, ...] = ()  # kdump_pre/kdump_post/extra_bins/sshkey: what kind of file each is
 
 
 @dataclass(frozen=True)
@@ -63,15 +65,19 @@ class Facts:
     default_crashkernel: Fact[str]  # kdumpctl get-default-crashkernel, where the release has it
     sysconfig_kernel: Fact  # Optional[Dict[str, str]] of /etc/sysconfig/kernel; None: absent
     paths: Dict[str, Fact[bool]] = field(default_factory=dict)  # host path -> exists (dir for dump path)
+    # host path -> "missing" | "dir" | "file" | "exec" (kdumpctl's test -e / -f / -x)
+    files: Dict[str, Fact[str]] = field(default_factory=dict)
 
     def all(self) -> Dict[str, Fact]:
         out = {}
         for name in self.__dataclass_fields__:
-            if name == "paths":
+            if name in ("paths", "files"):
                 continue
             out[name] = getattr(self, name)
         for path, fact in self.paths.items():
             out[f"path {path}"] = fact
+        for path, kind in self.files.items():
+            out[f"file {path}"] = kind
         return out
 
     def unknown(self) -> Dict[str, Fact]:
@@ -265,6 +271,7 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
         )
     for dev in request.devices:
         paths[dev] = Fact.of("path", f"file {dev}", host.exists(dev))
+    files = {p: _file_kind(host, p) for p in request.files}
     return Facts(
         os_release=os_release,
         running_kernel=gather_running_kernel(host),
@@ -308,4 +315,22 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
             absent_known=True,
         ),
         paths=paths,
+        files=files,
     )
+
+
+def _file_kind(host: Host, path: str) -> Fact[str]:
+    """What kdumpctl's ``test -e`` / ``test -f`` / ``test -x`` (run as root) would say of ``path``."""
+    try:
+        st = host.stat(path)
+    except FileNotFoundError:
+        return Fact.of("file", f"file {path}", "missing")
+    except OSError as e:
+        return Fact.missing("file", f"file {path}", e.strerror or str(e))
+    if stat.S_ISDIR(st.st_mode):
+        kind = "dir"
+    elif st.st_mode & 0o111:  # root's test -x: any execute bit
+        kind = "exec"
+    else:
+        kind = "file"
+    return Fact.of("file", f"file {path}", kind)

@@ -39,6 +39,7 @@ from .profiles import (
     Finding,
     Profile,
     profile,
+    release_for,
     rtkdump_verdict,
     tool_verdict,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "Profile",
     "check_kdump_conf",
     "profile",
+    "release_for",
     "render_value",
     "rtkdump_verdict",
     "tool_verdict",

@@ -306,3 +306,17 @@ def tool_verdict(findings: Iterable[Finding]) -> str:
 def rtkdump_verdict(findings: Iterable[Finding]) -> str:
     """ "refuse" when rtkdump must not write this text (real errors and our own)."""
     return "refuse" if any(f.severity == "error" for f in findings) else "accept"
+
+
+def release_for(major: int, minor: int) -> str:
+    """The profile of a host's RHEL ``major.minor``: the nearest release at or below it.
+
+    9.0, 9.2 and 9.4 differ (``default`` vs ``failure_action``, ``ssh -G``,
+    virtiofs); 9.1 behaves as 9.0, 9.3 as 9.2, 9.5+ as 9.4 (not read), 7.x as
+    7.9's code (7.7 read), 8.x as 8.10's, 10.2+ as 10.1.
+    """
+    rows = [r for r in PROFILES if int(r.split(".")[0]) == major]
+    if not rows:
+        raise ValueError(f"no kdumpctl profile for RHEL {major} (one of {', '.join(PROFILES)})")
+    fitting = [r for r in rows if int(r.split(".")[1]) <= minor] or rows[:1]
+    return max(fitting, key=lambda r: int(r.split(".")[1]))
