@@ -84,7 +84,7 @@ class Facts:
         return {k: f for k, f in self.all().items() if not f.known}
 
     def to_json(self) -> dict:
-        out = {}
+        out: Dict[str, dict] = {}
         for name, fact in self.all().items():
             if name in ("kdump_conf", "sysconfig"):
                 # the file's text is the fact; its parse is derived
@@ -95,6 +95,11 @@ class Facts:
                     out[name]["unknown"] = fact.unknown
             else:
                 out[name] = fact.to_json()
+        crash = out.get("iomem_crash", {})
+        if crash.get("known") and isinstance(crash.get("value"), dict):
+            # the configured value that produced the reservation: crashkernel= of the running kernel
+            cmd = self.cmdline
+            crash["value"]["configured"] = list(cmd.known_value.values("crashkernel")) if cmd.known else None
         return out
 
     def digests(self) -> Dict[str, str]:
