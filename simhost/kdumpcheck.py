@@ -11,6 +11,7 @@ mkdumprd's, which only run when the initramfs is rebuilt.
 from __future__ import annotations
 
 import os
+import re
 from typing import List, Optional, Tuple
 
 from . import kdumprules
@@ -75,3 +76,18 @@ def findings(host: Host, text: str, initrd: str) -> List[kdumprules.Finding]:
     real = [f for f in found if f.origin != "rtkdump"]
     # kdumpctl (parse_config, check_*_config, check_files_modified) runs before mkdumprd
     return [f for f in real if f.origin == "kdumpctl"] + [f for f in real if f.origin != "kdumpctl"]
+
+
+def iter_config(text: str):
+    """kdump_read_conf/kdump_get_conf_val: skip comments and blank lines, first word, cut at '#'.
+
+    Quotes stay part of the value: no simulated release strips them (kdump-utils 1.0.59+ does).
+    """
+    for line in text.splitlines():
+        if re.match(r"^\s*(#|$)", line):
+            continue
+        parts = line.strip().split(None, 1)
+        opt = parts[0]
+        val = parts[1] if len(parts) > 1 else ""
+        val = re.sub(r"\s*#.*$", "", val).strip()
+        yield opt, val
