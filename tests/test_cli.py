@@ -32,6 +32,8 @@ def converged_root(tmp_path, release="9.4"):
         for a in phase["actions"]:
             if a["id"] == "file:/etc/kdump.conf":
                 fx.kdump_conf = a["after"]
+            elif a["resource"] == "kernel-hook":
+                fx.files[a["write"]["path"]] = a["after"]
     return fx.write(tmp_path / "host")
 
 
