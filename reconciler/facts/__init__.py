@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import stat
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
@@ -47,6 +48,7 @@ class FactRequest:
     packages: Optional[Tuple[str, ...]] = ()  # None: the release's recommended set
     dump_path: Optional[str] = None  # a local dump directory whose existence matters
     devices: Tuple[str, ...] = ()  # /dev paths named by raw/fs targets
+    files: Tuple[str, ...] = ()  # kdump_pre/kdump_post/extra_bins/sshkey: what kind of file each is
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class Facts:
     sysconfig_kernel: Fact  # Optional[Dict[str, str]] of /etc/sysconfig/kernel; None: absent
     hooks: Dict[str, Fact] = field(default_factory=dict)  # rtkdump's new-kernel hooks: text, None = absent
     paths: Dict[str, Fact[bool]] = field(default_factory=dict)  # host path -> exists (dir for dump path)
+    # host path -> "missing" | "dir" | "file" | "exec" (kdumpctl's test -e / -f / -x)
+    files: Dict[str, Fact[str]] = field(default_factory=dict)
     # rtkdump's own journal (pending restart, crash tests, reboots) and kdump's initramfs age
     history: Fact = field(default_factory=lambda: Fact.of("history", "nothing read", history.History()))
     kdump_initramfs: Fact = field(default_factory=lambda: Fact.of("kdump_initramfs", "nothing read", None))
@@ -80,11 +84,13 @@ class Facts:
         for name in self.__dataclass_fields__:
             if name in ("history", "kdump_initramfs") and getattr(self, name).source == "nothing read":
                 continue  # built without them (tests): not facts of this host
-            if name in ("paths", "hooks"):
+            if name in ("paths", "files", "hooks"):
                 continue
             out[name] = getattr(self, name)
         for path, fact in self.paths.items():
             out[f"path {path}"] = fact
+        for path, kind in self.files.items():
+            out[f"file {path}"] = kind
         for path, fact in self.hooks.items():
             out[f"hook {path}"] = fact
         return out
@@ -93,7 +99,7 @@ class Facts:
         return {k: f for k, f in self.all().items() if not f.known}
 
     def to_json(self) -> dict:
-        out = {}
+        out: Dict[str, dict] = {}
         for name, fact in self.all().items():
             if name in ("kdump_conf", "sysconfig"):
                 # the file's text is the fact; its parse is derived
@@ -104,6 +110,11 @@ class Facts:
                     out[name]["unknown"] = fact.unknown
             else:
                 out[name] = fact.to_json()
+        crash = out.get("iomem_crash", {})
+        if crash.get("known") and isinstance(crash.get("value"), dict):
+            # the configured value that produced the reservation: crashkernel= of the running kernel
+            cmd = self.cmdline
+            crash["value"]["configured"] = list(cmd.known_value.values("crashkernel")) if cmd.known else None
         return out
 
     def digests(self) -> Dict[str, str]:
@@ -332,6 +343,7 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
         )
     for dev in request.devices:
         paths[dev] = Fact.of("path", f"file {dev}", host.exists(dev))
+    files = {p: _file_kind(host, p) for p in request.files}
     running = gather_running_kernel(host)
     boot_id = file_fact(host, "boot_id", "/proc/sys/kernel/random/boot_id", platform.parse_boot_id)
     kdump_conf = file_fact(
@@ -380,6 +392,7 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
             absent_known=True,
         ),
         paths=paths,
+        files=files,
         hooks={
             path: file_fact(host, "hook", path, lambda text: text, absent_known=True, follow=False)
             for path in HOOK_PATHS
@@ -387,3 +400,20 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
         history=gather_history(host, boot_id.get()),
         kdump_initramfs=gather_initramfs(host, running, sysconf, kdump_conf),
     )
+
+
+def _file_kind(host: Host, path: str) -> Fact[str]:
+    """What kdumpctl's ``test -e`` / ``test -f`` / ``test -x`` (run as root) would say of ``path``."""
+    try:
+        st = host.stat(path)
+    except FileNotFoundError:
+        return Fact.of("file", f"file {path}", "missing")
+    except OSError as e:
+        return Fact.missing("file", f"file {path}", e.strerror or str(e))
+    if stat.S_ISDIR(st.st_mode):
+        kind = "dir"
+    elif st.st_mode & 0o111:  # root's test -x: any execute bit
+        kind = "exec"
+    else:
+        kind = "file"
+    return Fact.of("file", f"file {path}", kind)
