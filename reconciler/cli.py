@@ -13,15 +13,16 @@ import json
 import os
 import sys
 import traceback
+from pathlib import Path
 from typing import List, Optional, TextIO
 
 from . import __version__
 from .errors import RtkdumpError
-from .facts import FactRequest, gather
 from .host import Host, write_local_file
-from .plan.planner import plan_for
-from .render import plan_json, render_facts, render_plan
 from .state import load_state
+
+# facts, plan and render are imported by the commands that use them: `validate`
+# needs none of them (python -X importtime -m reconciler validate ...).
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -110,6 +111,9 @@ def cmd_validate(args, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_facts(args, out: TextIO, err: TextIO) -> int:
+    from .facts import FactRequest, gather
+    from .render import render_facts
+
     host = Host.open(args.root, timeout=args.timeout)
     if args.state:
         from .plan.planner import fact_request
@@ -132,7 +136,12 @@ def cmd_facts(args, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_plan(args, out: TextIO, err: TextIO) -> int:
-    desired = load_state(args.state)  # a bad state file fails before the host is touched
+    from .plan.planner import plan_for
+    from .render import plan_json, render_plan
+    from .state.cache import SchemaCache
+
+    # a bad state file fails before the host is touched (plan only reads the cache)
+    desired = load_state(args.state, cache=SchemaCache.under(args.root, record=False))
     host = Host.open(args.root, timeout=args.timeout)
     plan = plan_for(host, desired)
     if args.out:
@@ -175,8 +184,10 @@ def cmd_apply(args, out: TextIO, err: TextIO) -> int:
 
     if args.crash_test and not args.yes_crash_this_host:
         raise ApplyError("--crash-test crashes this host on purpose; add --yes-crash-this-host to confirm")
+    from .state.cache import SchemaCache
+
     saved = load_saved_plan(args.target)
-    desired = load_state(saved["state_file"] if saved else args.target)
+    desired = load_state(saved["state_file"] if saved else args.target, cache=SchemaCache.under(args.root))
     host = Host.open(args.root, timeout=args.timeout)
     options = ApplyOptions(
         crash_test=args.crash_test,
@@ -218,5 +229,30 @@ def main(argv: Optional[List[str]] = None, out: Optional[TextIO] = None, err: Op
         return EXIT_ERROR
 
 
+def _root_of(argv: List[str]) -> Optional[str]:
+    for k, arg in enumerate(argv):
+        if arg == "--root" and k + 1 < len(argv):
+            return argv[k + 1]
+        if arg.startswith("--root="):
+            return arg[len("--root=") :]
+    return None
+
+
+def entry() -> int:
+    """The `rtkdump` program: polite first (reconciler/polite.py), then main().
+
+    Only here, not in main(): main() also runs inside other processes (the tests).
+    """
+    from .polite import be_polite
+
+    try:
+        notes = be_polite(Host(root=Path(os.path.abspath(_root_of(sys.argv[1:]) or "/"))))
+    except Exception as exc:  # politeness never fails the run
+        notes = [f"could not lower the priority: {exc}"]
+    for note in notes:
+        sys.stderr.write(f"rtkdump: note: {note}\n")
+    return main()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(entry())

@@ -10,14 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from pathlib import PurePosixPath
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..formats import kdumpconf, sysconfig
 from ..host import CommandResult, Host
 from ..rules import releases
-from . import boot, kernel, packages, platform, services
+from . import bls, boot, bootread, kernel, packages, platform, services
 from .model import (
     ActiveState,
+    BootEntry,
     BootLoader,
     CrashReservation,
     DmiInfo,
@@ -142,8 +144,13 @@ def command_fact(
     host: Host, name: str, argv: Sequence[str], parse: Callable[[CommandResult], object]
 ) -> Fact:
     """A fact from one command. A missing program or a failure the parser rejects is unknown."""
+    return result_fact(host.run(argv), name, parse)
+
+
+def result_fact(result: CommandResult, name: str, parse: Callable[[CommandResult], object]) -> Fact:
+    """The fact one command's result gives (see command_fact)."""
+    argv = result.argv
     source = "command " + " ".join(argv)
-    result = host.run(argv)
     if result.not_found:
         return Fact.missing(
             name, source, f"{argv[0]}: not available ({result.stderr.strip() or 'command not found'})"
@@ -155,6 +162,31 @@ def command_fact(
     except (ParseError, ValueError) as exc:
         detail = result.stderr.strip().splitlines()[-1:] or [""]
         return Fact.missing(name, source, f"{argv[0]} exited {result.returncode}: {exc} {detail[0]}".strip())
+
+
+class Commands:
+    """Independent fact commands, asked for first and then run together (``Host.run_many``)."""
+
+    def __init__(self, host: Host):
+        self.host = host
+        self.argvs: List[Tuple[str, ...]] = []
+        self.results: Dict[Tuple[str, ...], CommandResult] = {}
+
+    def want(self, argv: Sequence[str]) -> Tuple[str, ...]:
+        key = tuple(argv)
+        if key not in self.argvs:
+            self.argvs.append(key)
+        return key
+
+    def run(self) -> None:
+        todo = [a for a in self.argvs if a not in self.results]
+        for result in self.host.run_many([list(a) for a in todo]):
+            self.results[tuple(result.argv)] = result
+
+    def fact(self, key: Tuple[str, ...], name: str, parse: Callable[[CommandResult], object]) -> Fact:
+        if key not in self.results:  # asked for after run(): run it now
+            self.results[key] = self.host.run(list(key))
+        return result_fact(self.results[key], name, parse)
 
 
 # --- the facts ---------------------------------------------------------------
@@ -178,23 +210,83 @@ def gather_running_kernel(host: Host) -> Fact[RunningKernel]:
     )
 
 
+class _BootLoaderReader:
+    """The boot entries: from the BLS files when grubby-bls's output can be reproduced, else grubby.
+
+    ``want`` (before the commands run) decides and asks for the grubby calls it
+    needs; ``fact`` (after) builds the BootLoader.  See :mod:`.bootread`.
+    """
+
+    def __init__(self, host: Host, release: Fact[OsRelease], commands: Commands):
+        self.host, self.commands = host, commands
+        if release.known:
+            self.bls = release.known_value.bls
+        else:  # the tree itself says which boot loader layout it has
+            self.bls = host.is_dir("/boot/loader/entries")
+        self.direct: Optional[Fact[BootLoader]] = None
+        if self.bls:
+            self.direct = self._read_bls()
+        self.info = self.default = None
+        if self.direct is None:
+            self.info = commands.want(host.grubby(self.bls, "--info=ALL"))
+            if self.bls:  # on RHEL 7 the default comes from grub.cfg + grubenv when it can
+                self.default = commands.want(host.grubby(self.bls, "--default-kernel"))
+
+    def _read_bls(self) -> Optional[Fact[BootLoader]]:
+        flavor, _why = bootread.grubby_bls_flavor(self.host)
+        separate, mounts = bootread.boot_is_separate_mount(self.host)
+        if flavor is None or separate is None:
+            return None
+        try:
+            entries, grubenv = bootread.read_bls_files(self.host)
+        except OSError:
+            return None
+        source = (
+            f"file {bootread.ENTRIES_DIR}/*.conf + {bootread.GRUBENV} + {mounts}"
+            f" (as grubby-bls {flavor.name.split()[0]} prints them)"
+        )
+        try:
+            return Fact.of("bootloader", source, bls.bls_boot_entries(entries, grubenv, separate, flavor))
+        except ParseError as exc:
+            return Fact.missing("bootloader", source, f"boot entries: cannot parse: {exc}")
+
+    def fact(self) -> Fact[BootLoader]:
+        if self.direct is not None:
+            return self.direct
+        assert self.info is not None
+        info = self.commands.fact(self.info, "bootloader", _grubby_info)
+        if not info.known:
+            return info
+        entries = info.known_value
+        if self.default is None:
+            derived = self._grub2_default(list(entries))
+            if derived is not None:
+                loader = BootLoader(style="grub2", entries=entries, default_kernel=derived)
+                return Fact.of("bootloader", f"{info.source}; saved_entry of {bootread.GRUBENV}", loader)
+            self.default = tuple(self.host.grubby(self.bls, "--default-kernel"))
+        default = self.commands.fact(self.default, "bootloader", _grubby_default)
+        if not default.known:
+            return Fact.missing("bootloader", default.source, default.unknown or "")
+        loader = BootLoader(
+            style="bls" if self.bls else "grub2", entries=entries, default_kernel=default.value
+        )
+        return Fact.of("bootloader", f"{info.source}; {default.source}", loader)
+
+    def _grub2_default(self, entries: List[BootEntry]) -> Optional[str]:
+        grub_cfg = self.host.grub_cfg()
+        env_path = str(PurePosixPath(grub_cfg).parent / "grubenv")
+        try:
+            cfg_text, env_text = self.host.read_text(grub_cfg), self.host.read_text(env_path)
+        except OSError:
+            return None
+        return bootread.grub2_default_kernel(entries, cfg_text, env_text)
+
+
 def gather_bootloader(host: Host, release: Fact[OsRelease]) -> Fact[BootLoader]:
-    if release.known:
-        bls = release.known_value.bls
-    else:  # the tree itself says which boot loader layout it has
-        bls = host.is_dir("/boot/loader/entries")
-    info = command_fact(host, "bootloader", host.grubby(bls, "--info=ALL"), lambda r: _grubby_info(r))
-    if not info.known:
-        return info
-    default = command_fact(
-        host, "bootloader", host.grubby(bls, "--default-kernel"), lambda r: _grubby_default(r)
-    )
-    if not default.known:
-        return Fact.missing("bootloader", default.source, default.unknown or "")
-    loader = BootLoader(
-        style="bls" if bls else "grub2", entries=info.known_value, default_kernel=default.value
-    )
-    return Fact.of("bootloader", f"{info.source}; {default.source}", loader)
+    commands = Commands(host)
+    reader = _BootLoaderReader(host, release, commands)
+    commands.run()
+    return reader.fact()
 
 
 def _grubby_info(result: CommandResult):
@@ -218,34 +310,53 @@ def recommended_packages(os_release: Fact[OsRelease]) -> Tuple[str, ...]:
     return row.packages if row else ()
 
 
-def gather_default_crashkernel(host: Host, os_release: Fact[OsRelease]) -> Fact[str]:
-    """``kdumpctl get-default-crashkernel`` (RHEL 9+): the value kdump itself would set on this host."""
+def _default_crashkernel_argv(os_release: Fact[OsRelease]) -> Optional[List[str]]:
+    """``kdumpctl get-default-crashkernel`` (RHEL 9+), or None where the release has no such verb."""
     row = None
     if os_release.known:
         row = releases.profile(os_release.known_value.major, os_release.known_value.minor)
-    argv = ["kdumpctl", "get-default-crashkernel"]
     if row is None or not row.get_default_crashkernel:
+        return None
+    return ["kdumpctl", "get-default-crashkernel"]
+
+
+def gather_default_crashkernel(host: Host, os_release: Fact[OsRelease]) -> Fact[str]:
+    """``kdumpctl get-default-crashkernel`` (RHEL 9+): the value kdump itself would set on this host."""
+    argv = _default_crashkernel_argv(os_release)
+    if argv is None:
         return Fact.missing(
-            "default_crashkernel", "command " + " ".join(argv), "this release has no such verb"
+            "default_crashkernel", "command kdumpctl get-default-crashkernel", "this release has no such verb"
         )
     return command_fact(host, "default_crashkernel", argv, kernel.parse_default_crashkernel)
 
 
 def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
+    """Every fact: the files first, then every command at once (they are independent)."""
     os_release = gather_os_release(host)
+    commands = Commands(host)
     names = request.packages
     if names is None:  # `packages: recommended`: the release table's set for this host
         names = recommended_packages(os_release)
-    if names:
-        asked = names
-        pkgs = command_fact(
-            host,
-            "packages",
-            host.rpm("-q", *asked),
-            lambda r: packages.parse_rpm_query(r, asked),
-        )
+    asked = tuple(names or ())
+    rpm_q = commands.want(host.rpm("-q", *asked)) if asked else None
+    enabled = commands.want(host.systemctl("is-enabled", KDUMP_UNIT))
+    active = commands.want(host.systemctl("is-active", KDUMP_UNIT))
+    crash_argv = _default_crashkernel_argv(os_release)
+    crash_default = commands.want(crash_argv) if crash_argv else None
+    boot_reader = _BootLoaderReader(host, os_release, commands)
+    commands.run()
+    if rpm_q is not None:
+        pkgs = commands.fact(rpm_q, "packages", lambda r: packages.parse_rpm_query(r, asked))
     else:
         pkgs = Fact.of("packages", "nothing asked", InstalledPackages({}, ()))
+    if crash_default is not None:
+        default_crashkernel = commands.fact(
+            crash_default, "default_crashkernel", kernel.parse_default_crashkernel
+        )
+    else:
+        default_crashkernel = Fact.missing(
+            "default_crashkernel", "command kdumpctl get-default-crashkernel", "this release has no such verb"
+        )
     dmi_source = "file /sys/class/dmi/id/{product_name,sys_vendor,board_name}"
     dmi_values: Dict[str, Optional[str]] = {}
     for attr in ("product_name", "sys_vendor", "board_name"):
@@ -286,20 +397,16 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
         ),
         boot_id=file_fact(host, "boot_id", "/proc/sys/kernel/random/boot_id", platform.parse_boot_id),
         packages=pkgs,
-        bootloader=gather_bootloader(host, os_release),
+        bootloader=boot_reader.fact(),
         kdump_conf=file_fact(
             host, "kdump_conf", "/etc/kdump.conf", kdumpconf.parse_kdump_conf, absent_known=True
         ),
         sysconfig=file_fact(
             host, "sysconfig", "/etc/sysconfig/kdump", sysconfig.parse_sysconfig, absent_known=True
         ),
-        kdump_enabled=command_fact(
-            host, "kdump_enabled", host.systemctl("is-enabled", KDUMP_UNIT), services.parse_is_enabled
-        ),
-        kdump_active=command_fact(
-            host, "kdump_active", host.systemctl("is-active", KDUMP_UNIT), services.parse_is_active
-        ),
-        default_crashkernel=gather_default_crashkernel(host, os_release),
+        kdump_enabled=commands.fact(enabled, "kdump_enabled", services.parse_is_enabled),
+        kdump_active=commands.fact(active, "kdump_active", services.parse_is_active),
+        default_crashkernel=default_crashkernel,
         sysconfig_kernel=file_fact(
             host,
             "sysconfig_kernel",

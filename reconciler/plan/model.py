@@ -8,7 +8,6 @@ action touches a host; ``plan`` never calls it, ``apply`` does.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -269,6 +268,8 @@ class Plan:
 def unified_diff(path: str, before: Optional[str], after: str) -> str:
     old = (before or "").splitlines(keepends=True)
     new = after.splitlines(keepends=True)
+    import difflib  # only when a diff or a suggestion is made
+
     lines = difflib.unified_diff(
         old, new, fromfile=(path if before is not None else "/dev/null"), tofile=path, n=2
     )
