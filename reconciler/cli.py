@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import List, Optional, TextIO
 
@@ -225,6 +224,8 @@ def main(argv: Optional[List[str]] = None, out: Optional[TextIO] = None, err: Op
         err.write("interrupted\n")
         return EXIT_ERROR
     except Exception:  # a bug: say so plainly, never a silent success
+        import traceback
+
         err.write("rtkdump internal error (please report):\n" + traceback.format_exc())
         return EXIT_ERROR
 

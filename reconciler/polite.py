@@ -22,7 +22,6 @@ nothing here ever fails the run.
 from __future__ import annotations
 
 import os
-import platform
 from typing import List, Optional, Set
 
 from .host import Host
@@ -68,9 +67,9 @@ def housekeeping_cpus(host: Host) -> Optional[Set[int]]:
 
 
 def _set_ioprio_idle() -> Optional[str]:
-    number = _IOPRIO_SET.get(platform.machine())
+    number = _IOPRIO_SET.get(os.uname().machine)
     if number is None:
-        return f"I/O priority left as is: no ioprio_set number for {platform.machine()}"
+        return f"I/O priority left as is: no ioprio_set number for {os.uname().machine}"
     try:
         import ctypes
 

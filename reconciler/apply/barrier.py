@@ -9,10 +9,10 @@ barrier reason, after which it is an error instead of a loop.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Optional
 
+from ..digest import sha256
 from ..errors import ApplyError
 from ..host import Host
 from ..plan.model import RESTART, Action
@@ -36,7 +36,7 @@ class RebootBarrier:
         self.journal = journal
 
     def key(self, reason: str) -> str:
-        return hashlib.sha256(f"{self.desired.sha256}\n{reason}".encode()).hexdigest()
+        return sha256(f"{self.desired.sha256}\n{reason}".encode()).hexdigest()
 
     def decide(self, reason: str, boot_id: Optional[str], run_changed_something: bool) -> BarrierDecision:
         """What apply does at the barrier; raises ApplyError when the reboot-loop guard trips."""

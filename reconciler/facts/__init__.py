@@ -7,12 +7,12 @@ parsing there, so parsers are tested on captured output without a host.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from ..digest import sha256
 from ..formats import kdumpconf, sysconfig
 from ..host import CommandResult, Host
 from ..rules import releases
@@ -103,13 +103,13 @@ class Facts:
         for name, data in self.to_json().items():
             body = {k: v for k, v in data.items() if k != "source"}
             blob = json.dumps(body, sort_keys=True, separators=(",", ":"))
-            out[name] = hashlib.sha256(blob.encode()).hexdigest()
+            out[name] = sha256(blob.encode()).hexdigest()
         return out
 
     def fingerprint(self) -> str:
         """One sha256 over every fact (boot_id included: a reboot makes a saved plan stale)."""
         blob = json.dumps(self.digests(), sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()
+        return sha256(blob.encode()).hexdigest()
 
 
 # --- reading helpers ---------------------------------------------------------

@@ -13,7 +13,6 @@ Commands are always argv lists, never shell strings, and always have a timeout.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -210,6 +209,8 @@ class Host:
             return False
         target = self.path(dest)
         os.makedirs(target.parent, mode=0o700, exist_ok=True)
+        import shutil  # only for backups (it maps the compression libraries)
+
         shutil.copy2(source, target)
         return True
 

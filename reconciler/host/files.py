@@ -8,7 +8,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Optional
@@ -51,6 +50,8 @@ def write_atomic(target: Path, content: str, mode: Optional[int] = None) -> None
         st = os.stat(target)
     except FileNotFoundError:
         st = None
+    import tempfile  # only when a file is written (it pulls in random)
+
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:

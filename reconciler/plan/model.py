@@ -8,11 +8,11 @@ action touches a host; ``plan`` never calls it, ``apply`` does.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from ..digest import sha256
 from ..errors import ApplyError
 from ..host import CommandResult, Host
 
@@ -223,7 +223,7 @@ class Plan:
             },
             sort_keys=True,
         )
-        return hashlib.sha256(blob.encode()).hexdigest()
+        return sha256(blob.encode()).hexdigest()
 
     def to_json(self) -> dict:
         return {

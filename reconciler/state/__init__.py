@@ -27,9 +27,9 @@ mappings and lists (their own line rather than their first child's).
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Optional
 
+from ..digest import sha256
 from ..errors import StateFileError
 from .build import build
 from .model import DesiredState
@@ -110,7 +110,7 @@ def _load(text: str, path: str, sha256: str, cache: Optional[SchemaCache] = None
 
 def load_state_text(text: str, path: str) -> DesiredState:
     """Validate state-file ``text``; ``path`` names it in errors and DesiredState.source."""
-    return _load(text, path, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+    return _load(text, path, sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
 
 
 def load_state(path: str, cache: Optional[SchemaCache] = None) -> DesiredState:
@@ -150,4 +150,4 @@ def load_state(path: str, cache: Optional[SchemaCache] = None) -> DesiredState:
             column=column,
             hint="save the file as UTF-8, e.g. iconv -f latin1 -t utf-8",
         ) from None
-    return _load(text, str(path), hashlib.sha256(raw).hexdigest(), cache)
+    return _load(text, str(path), sha256(raw).hexdigest(), cache)

@@ -19,13 +19,13 @@ silently and every run validates.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from pathlib import Path
 from typing import List, Optional
 
 from .. import __version__
+from ..digest import sha256
 from ..host import Host
 
 STATE_DIR = "/var/lib/rtkdump"
@@ -34,7 +34,7 @@ KEEP = 32
 
 
 def cache_key(text: str, schema_text: str) -> str:
-    digest = hashlib.sha256()
+    digest = sha256()
     for part in (text, "\0", schema_text, "\0", __version__):
         digest.update(part.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
