@@ -42,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
+    def textfile_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--textfile-dir",
+            metavar="DIR",
+            help="also write DIR/rtkdump.prom for node_exporter's textfile collector (atomically)",
+        )
+
     def host_args(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--root", metavar="DIR", help="act on the host tree under DIR (offline-root command forms)"
@@ -74,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("apply", help="carry the plan out; exit 0 converged, 2 waiting for a reboot, 1 failed")
     host_args(p)
+    textfile_arg(p)
     p.add_argument(
         "target",
         metavar="STATE|PLAN.json",
@@ -93,6 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long to wait for another apply to finish (default 60)",
     )
+
+    p = sub.add_parser(
+        "status",
+        help="what the host is now: reservation, capture kernel, last apply, crash test, pending reboot",
+    )
+    host_args(p)
+    textfile_arg(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("history", help="the runs in the journal (/var/lib/rtkdump/journal.jsonl)")
+    host_args(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -155,7 +175,19 @@ def cmd_plan(args, out: TextIO, err: TextIO) -> int:
 def progress_printer(out: TextIO, err: TextIO, to_syslog: bool):
     """One line per action: on a terminal to stdout; otherwise to stderr and syslog/journal."""
     if hasattr(out, "isatty") and out.isatty():
-        return lambda line: (out.write(line + "\n"), out.flush())
+        from .render import Style
+
+        style = Style(use_color(out))
+
+        def show(line: str) -> None:
+            body = line.lstrip()
+            symbol = body[:1]  # "+ install ...": the symbol in plan's colours
+            if body[1:2] == " ":
+                line = line[: len(line) - len(body)] + style(symbol, symbol) + body[1:]
+            out.write(line + "\n")
+            out.flush()
+
+        return show
     log = None
     if to_syslog:
         try:
@@ -193,18 +225,71 @@ def cmd_apply(args, out: TextIO, err: TextIO) -> int:
         lock_timeout=args.lock_timeout,
         progress=progress_printer(out, err, to_syslog=not args.root),
     )
-    if saved:
-        report = apply_saved_plan(host, saved, desired, options)
-    else:
-        report = apply_state(host, desired, options)
+    try:
+        if saved:
+            report = apply_saved_plan(host, saved, desired, options)
+        else:
+            report = apply_state(host, desired, options)
+    except ApplyError:
+        if args.textfile_dir:  # a failed apply is exactly what the metrics must show
+            write_metrics(host, args.textfile_dir, failed=True)
+        raise
+    if args.textfile_dir:
+        write_metrics(host, args.textfile_dir, report=report)
     if args.json:
         out.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
-        out.write(render_apply(report))
+        out.write(render_apply(report, color=use_color(out)))
     return report.exit_code
 
 
-COMMANDS = {"validate": cmd_validate, "facts": cmd_facts, "plan": cmd_plan, "apply": cmd_apply}
+def write_metrics(host: Host, directory: str, report=None, failed: bool = False) -> None:
+    from .apply.journal import Journal
+    from .apply.metrics import render_metrics, write_textfile
+    from .apply.report import ApplyReport
+    from .apply.status import host_status
+
+    status = host_status(gather(host, FactRequest()), Journal(host, "metrics"))
+    if failed:
+        report = ApplyReport(run_id="", state_file="", result="failed")
+    write_textfile(directory, render_metrics(status, report))
+
+
+def cmd_status(args, out: TextIO, err: TextIO) -> int:
+    from .apply.journal import Journal
+    from .apply.metrics import render_metrics, write_textfile
+    from .apply.status import host_status, render_status
+
+    host = Host.open(args.root, timeout=args.timeout)
+    status = host_status(gather(host, FactRequest()), Journal(host, "status"))
+    if args.textfile_dir:
+        write_textfile(args.textfile_dir, render_metrics(status))
+    out.write(json.dumps(status.to_json(), indent=2) + "\n" if args.json else render_status(status))
+    return status.exit_code
+
+
+def cmd_history(args, out: TextIO, err: TextIO) -> int:
+    from .apply.journal import Journal
+    from .apply.status import render_history, runs
+
+    host = Host.open(args.root, timeout=args.timeout)
+    entries = runs(Journal(host, "history"))
+    out.write(
+        json.dumps({"format": "rtkdump-history/1", "runs": entries}, indent=2) + "\n"
+        if args.json
+        else render_history(entries)
+    )
+    return EXIT_OK
+
+
+COMMANDS = {
+    "validate": cmd_validate,
+    "facts": cmd_facts,
+    "plan": cmd_plan,
+    "apply": cmd_apply,
+    "status": cmd_status,
+    "history": cmd_history,
+}
 
 
 def main(argv: Optional[List[str]] = None, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:

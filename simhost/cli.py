@@ -225,10 +225,21 @@ def _entry_summary(host) -> List[str]:
     return out
 
 
+def _version() -> str:
+    """The installed distribution's version (the simulator shares no code with the reconciler)."""
+    try:
+        from importlib.metadata import version
+
+        return version("rtkdump")
+    except Exception:  # not installed: running from a source tree
+        return "(source tree)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="rtkdump-simhost", description="Simulated RHEL for Real Time 7/8/9/10 hosts"
     )
+    p.add_argument("--version", action="version", version=f"rtkdump-simhost {_version()}")
     sub = p.add_subparsers(dest="command")
     c = sub.add_parser("create", help="create a host tree")
     c.add_argument("dir")

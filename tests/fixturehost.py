@@ -143,6 +143,7 @@ class FixtureHost:
     active: str = "inactive"
     product_name: Optional[str] = "PowerEdge R740"
     dirs: Tuple[str, ...] = ()
+    files: Dict[str, str] = field(default_factory=dict)  # host path -> text (e.g. rtkdump's new-kernel hook)
     boot_id: str = "5a0bd0b0-3c1e-4f6e-9f4e-7a9a6f0e2d11"
 
     def __post_init__(self):
@@ -338,6 +339,8 @@ class FixtureHost:
             put("/etc/sysconfig/kdump", self.sysconfig)
         for d in self.dirs:
             (root / d.lstrip("/")).mkdir(parents=True, exist_ok=True)
+        for path, text in self.files.items():
+            put(path, text)
         recorded = self.recorded(packages)
         put("/.rtkdump-recorded/commands.json", json.dumps(recorded, indent=1) + "\n")
         return root

@@ -32,6 +32,8 @@ def converged_root(tmp_path, release="9.4"):
         for a in phase["actions"]:
             if a["id"] == "file:/etc/kdump.conf":
                 fx.kdump_conf = a["after"]
+            elif a["resource"] == "kernel-hook":
+                fx.files[a["write"]["path"]] = a["after"]
     return fx.write(tmp_path / "host")
 
 
@@ -208,3 +210,11 @@ def test_apply_with_a_bad_state_changes_nothing_on_the_host(tmp_path, bad):
     assert rc == 1 and err.startswith(f"{bad}:")
     assert tree_digest(root) == before
     assert not (root / "run").exists() and not (root / "var").exists(), "not even the lock or the journal"
+
+
+def test_apply_verdict_is_coloured_only_when_asked():
+    from reconciler.apply.report import ApplyReport, render_apply
+
+    report = ApplyReport(run_id="r", state_file="s.yaml", result="converged", exit_code=0)
+    assert "\033[32m" in render_apply(report, color=True)
+    assert "\033[" not in render_apply(report)

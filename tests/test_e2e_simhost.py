@@ -20,7 +20,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_STATE = str(REPO / "states" / "default.yaml")
-RELEASES = ["7.9", "8.10", "9.2", "9.4"]
+RELEASES = ["7.9", "8.10", "9.2", "9.4", "10.0", "10.1"]
 
 pytestmark = [
     pytest.mark.slow,
@@ -358,3 +358,77 @@ def test_absent_turns_kdump_off_across_the_reboot(fresh):
     got = facts(host)
     assert got["kexec_crash_size"]["value"] == 0 and got["kdump_enabled"]["value"]["enabled"] is False
     assert "crashkernel" not in (host / "proc/cmdline").read_text()
+
+
+# --- the release's real packages -------------------------------------------------------
+REAL_PACKAGES = {
+    "7.9": ["rt-setup", "kexec-tools", "system-config-kdump"],
+    "8.10": ["rt-setup", "kexec-tools"],
+    "9.4": ["realtime-setup", "kexec-tools"],
+    "10.1": ["realtime-setup", "kdump-utils", "kexec-tools"],
+}
+
+
+@pytest.mark.parametrize("release", REAL_PACKAGES)
+def test_default_state_installs_the_release_real_packages(fresh, release):
+    host = fresh(release)
+    assert rtkdump(host, "apply", DEFAULT_STATE).returncode == 2
+    rpm = simhost("exec", host, "--", "rpm", "--root", host, "-q", *REAL_PACKAGES[release], check=False)
+    assert rpm.returncode == 0, rpm.stdout + rpm.stderr
+    if release != "7.9":  # gone since RHEL 8: dnf fails the whole transaction on the name
+        manager = ["dnf", "-y", "--installroot", str(host), "install", "system-config-kdump"]
+        proc = simhost("exec", host, "--", *manager, check=False)
+        assert (
+            proc.returncode == 1 and "No match for argument: system-config-kdump" in proc.stdout + proc.stderr
+        )
+
+
+# --- new kernels keep crashkernel= --------------------------------------------------------
+NEW_RT = {
+    "7.9": "3.10.0-1160.119.1.rt56.1266.el7.x86_64",
+    "8.10": "4.18.0-553.22.1.rt7.363.el8_10.x86_64",
+    "9.4": "5.14.0-427.31.1.el9_4.x86_64+rt",
+    "10.1": "6.12.0-124.50.1.el10_1.x86_64+rt",
+}
+
+
+def entries(host: Path) -> dict:
+    loader = facts(host)["bootloader"]["value"]
+    return {e["kernel"]: e["args"] for e in loader["entries"] if e["kernel"]}
+
+
+@pytest.mark.parametrize(
+    "release,value",
+    [("7.9", None), ("8.10", None), ("9.4", None), ("10.1", None), ("9.4", "384M"), ("10.1", "384M")],
+)
+def test_a_new_kernel_rt_boots_with_the_reservation_at_its_first_boot(fresh, tmp_path, release, value):
+    host = fresh(release)
+    state = (
+        DEFAULT_STATE
+        if value is None
+        else state_file(tmp_path, "custom.yaml", f"crashkernel: {{value: {value}}}")
+    )
+    assert rtkdump(host, "apply", state).returncode == 2
+    simhost("reboot", host)
+    assert rtkdump(host, "apply", state).returncode == 0
+    before = entries(host)
+    wanted = [a for a in next(iter(before.values())) if a.startswith("crashkernel=")]  # the RT entry is first
+    kver = NEW_RT[release]
+    simhost("install-kernel", host, kver)
+    # the platform may keep the old default (DEFAULTKERNEL): the admin boots the new kernel on purpose
+    assert (
+        simhost("exec", host, "--", "grubby", f"--set-default=/boot/vmlinuz-{kver}", check=False).returncode
+        == 0
+    )
+    simhost("reboot", host)
+    got = facts(host)
+    assert got["running_kernel"]["value"]["release"] == kver
+    assert got["iomem_crash"]["value"]["regions"], "reserved at the new kernel's first boot"
+    after = entries(host)
+    assert [a for a in after[f"/boot/vmlinuz-{kver}"] if a.startswith("crashkernel=")] == wanted
+    for kernel, args in before.items():
+        if ".rt" not in kernel and "+rt" not in kernel:
+            assert after[kernel] == args, f"non-RT entry {kernel} untouched"
+    proc = rtkdump(host, "apply", state, "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["done"] == []

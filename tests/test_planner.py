@@ -48,9 +48,11 @@ def converged_fixture(tmp_path, release="9.4", desired=DEFAULT, **kw):
     """A host on which ``desired`` is fully applied: kdump.conf as rtkdump renders it."""
     fx = converged(release, **kw)
     p, _ = plan(tmp_path, fx, desired, name="probe")
-    conf = [a for a in p.actions if a.id == "file:/etc/kdump.conf"]
-    if conf:
-        fx.kdump_conf = conf[0].after
+    for a in p.actions:
+        if a.id == "file:/etc/kdump.conf":
+            fx.kdump_conf = a.after
+        elif a.resource == "kernel-hook" and a.write is not None:
+            fx.files[a.write.path] = a.after or ""
     return fx
 
 
@@ -485,8 +487,10 @@ def test_absent_stops_disables_and_removes_crashkernel_then_waits_for_the_reboot
         "service:kdump.service:running",
         "service:kdump.service:enabled",
         f"boot-entry:{fx.entries[0].kernel}:crashkernel",
+        "file:/etc/kernel/install.d/95-rtkdump-crashkernel.install",  # disarmed: new kernels get nothing
     ]
-    assert all(a.symbol == "-" for a in p.actions)
+    assert all(a.symbol == "-" for a in p.actions if a.resource != "kernel-hook")
+    assert "exit 0" in action(p, "file:/etc/kernel/install.d/95-rtkdump-crashkernel.install").after
     assert len(p.barriers) == 1 and "until the next boot" in p.barriers[0].reason
 
 
@@ -618,3 +622,57 @@ def test_unknown_distribution_or_major_is_refused(tmp_path, os_release, found):
     with pytest.raises(PlanError, match="rtkdump") as info:
         plan_for(Host.open(str(root)), DEFAULT)
     assert found in info.value.message
+
+
+# --- new kernels keep crashkernel= ------------------------------------------------
+@pytest.mark.parametrize(
+    "release,path",
+    [
+        ("7.9", "/etc/kernel/postinst.d/95-rtkdump-crashkernel"),
+        ("8.10", "/etc/kernel/install.d/95-rtkdump-crashkernel.install"),
+        ("9.4", "/etc/kernel/install.d/95-rtkdump-crashkernel.install"),
+        ("10.1", "/etc/kernel/install.d/95-rtkdump-crashkernel.install"),
+    ],
+)
+def test_a_hook_gives_new_rt_kernels_the_state_crashkernel(tmp_path, release, path):
+    p, _ = plan(tmp_path, FixtureHost(release=release))
+    hook = action(p, f"file:{path}")
+    value = action(p, f"boot-entry:{FixtureHost(release=release).entries[0].kernel}:crashkernel").after
+    assert hook.after.startswith("#!/bin/sh\n") and hook.write.mode == 0o755
+    assert f'--args="crashkernel={value}"' in hook.after
+    assert "+rt-debug" in hook.after and "*) exit 0 ;;" in hook.after  # RT kernels only
+    assert hook.diff and hook.mkdir == path.rsplit("/", 1)[0]
+
+
+def test_entries_all_hook_has_no_rt_filter_and_a_named_list_needs_no_hook(tmp_path):
+    p, _ = plan(
+        tmp_path, FixtureHost(release="9.4"), replace(DEFAULT, crashkernel=CrashkernelSpec(entries="all"))
+    )
+    assert "case" not in action(p, "file:/etc/kernel/install.d/95-rtkdump-crashkernel.install").after
+    fx = FixtureHost(release="9.4")
+    listed = replace(
+        DEFAULT, crashkernel=CrashkernelSpec(entries="list", entry_list=(fx.entries[0].kernel_release,))
+    )
+    p, _ = plan(tmp_path, fx, listed, name="listed")
+    assert not [a for a in p.actions if a.resource == "kernel-hook"]
+    assert any(u.resource == "kernel-hook" and "names kernels" in u.reason for u in p.unchanged)
+
+
+def test_defaultkernel_that_keeps_kernel_rt_from_becoming_default_is_warned(tmp_path):
+    fx = FixtureHost(
+        release="9.4", files={"/etc/sysconfig/kernel": "UPDATEDEFAULT=yes\nDEFAULTKERNEL=kernel-core\n"}
+    )
+    p, _ = plan(tmp_path, fx)
+    assert any(n.level == "warning" and "DEFAULTKERNEL=kernel-rt-core" in n.message for n in p.notes)
+    fx = FixtureHost(
+        release="9.4", files={"/etc/sysconfig/kernel": "UPDATEDEFAULT=yes\nDEFAULTKERNEL=kernel-rt-core\n"}
+    )
+    p, _ = plan(tmp_path, fx, name="rt")
+    assert not any("DEFAULTKERNEL" in n.message for n in p.notes)
+
+
+def test_ranges_match_the_kernel_ram_size_not_memtotal(tmp_path):
+    # A real 1 GiB guest (QEMU, Debian 6.1) reserved 192M for 1G-4G:192M,...: MemTotal (961 MiB)
+    # is below 1G, but the kernel matches System RAM rounded up to 128 MiB.
+    p, _ = plan(tmp_path, FixtureHost(release="9.4", ram=1 * GiB))
+    assert any("will reserve about 192 MiB" in n.message for n in p.notes), [n.message for n in p.notes]

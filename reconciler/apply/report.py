@@ -34,7 +34,10 @@ _VERDICTS = {
 }
 
 
-def render_apply(report: ApplyReport) -> str:
+_VERDICT_COLOR = {"converged": "32", "failed": "31"}  # green, red; the rest yellow
+
+
+def render_apply(report: ApplyReport, color: bool = False) -> str:
     lines = []
     if report.done:
         lines.append(f"Done ({len(report.done)}): " + "; ".join(d["summary"] for d in report.done))
@@ -54,5 +57,7 @@ def render_apply(report: ApplyReport) -> str:
         )
     else:
         verdict = _VERDICTS.get(report.result, report.result)
+    if color:  # like plan: only on a terminal without NO_COLOR (the CLI decides)
+        verdict = f"\033[{_VERDICT_COLOR.get(report.result, '33')}m{verdict}\033[0m"
     lines.append(verdict)
     return "\n".join(lines) + "\n"

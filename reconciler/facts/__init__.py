@@ -33,6 +33,11 @@ from .model import (
     UnitFileState,
 )
 
+# where rtkdump keeps the hook that gives new kernels crashkernel= (plan/resources/new_kernels.py)
+HOOK_PATHS = (
+    "/etc/kernel/postinst.d/95-rtkdump-crashkernel",
+    "/etc/kernel/install.d/95-rtkdump-crashkernel.install",
+)
 KDUMP_UNIT = "kdump.service"
 
 
@@ -54,6 +59,7 @@ class Facts:
     kexec_crash_size: Fact[int]
     kexec_crash_loaded: Fact[bool]
     memory: Fact[MemoryInfo]
+    system_ram: Fact  # Optional[int]: top-level System RAM of /proc/iomem; None in the non-root view
     dmi: Fact[DmiInfo]
     boot_id: Fact[str]
     packages: Fact[InstalledPackages]
@@ -64,16 +70,19 @@ class Facts:
     kdump_active: Fact[ActiveState]
     default_crashkernel: Fact[str]  # kdumpctl get-default-crashkernel, where the release has it
     sysconfig_kernel: Fact  # Optional[Dict[str, str]] of /etc/sysconfig/kernel; None: absent
+    hooks: Dict[str, Fact] = field(default_factory=dict)  # rtkdump's new-kernel hooks: text, None = absent
     paths: Dict[str, Fact[bool]] = field(default_factory=dict)  # host path -> exists (dir for dump path)
 
     def all(self) -> Dict[str, Fact]:
         out = {}
         for name in self.__dataclass_fields__:
-            if name == "paths":
+            if name in ("paths", "hooks"):
                 continue
             out[name] = getattr(self, name)
         for path, fact in self.paths.items():
             out[f"path {path}"] = fact
+        for path, fact in self.hooks.items():
+            out[f"hook {path}"] = fact
         return out
 
     def unknown(self) -> Dict[str, Fact]:
@@ -388,6 +397,7 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
             host, "kexec_crash_loaded", "/sys/kernel/kexec_crash_loaded", kernel.parse_kexec_crash_loaded
         ),
         memory=file_fact(host, "memory", "/proc/meminfo", platform.parse_meminfo),
+        system_ram=file_fact(host, "system_ram", "/proc/iomem", kernel.parse_iomem_system_ram),
         dmi=Fact.of(
             "dmi",
             dmi_source,
@@ -415,4 +425,7 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
             absent_known=True,
         ),
         paths=paths,
+        hooks={
+            path: file_fact(host, "hook", path, lambda text: text, absent_known=True) for path in HOOK_PATHS
+        },
     )

@@ -72,6 +72,31 @@ def parse_iomem_crash(text: str) -> Optional[CrashReservation]:
     return CrashReservation(regions=tuple(regions))
 
 
+def parse_iomem_system_ram(text: str) -> Optional[int]:
+    """Bytes of the top-level "System RAM" regions of /proc/iomem; None in the non-root (all-zero) view.
+
+    The kernel matches crashkernel= ranges against this total (memblock_phys_mem_size), rounded up
+    to 128 MiB (kernel/crash_reserve.c parse_crashkernel_mem), not against MemTotal, which leaves
+    out the kernel's own reservations and the crash region itself.
+    """
+    total = 0
+    zeroed = False
+    for raw in text.splitlines():
+        m = _IOMEM_LINE.match(raw.rstrip("\r"))
+        if not m or m.group(1) or m.group(4) != "System RAM":
+            continue
+        start, end = int(m.group(2), 16), int(m.group(3), 16)
+        if start == 0 and end == 0:
+            zeroed = True
+            continue
+        total += end - start + 1
+    if zeroed and not total:
+        return None
+    if not total:
+        raise ParseError("/proc/iomem has no top-level System RAM line")
+    return total
+
+
 def _single_value(text: str, what: str) -> str:
     value = text.strip()
     if not value:

@@ -18,7 +18,7 @@ from ..facts import FactRequest, Facts, gather
 from ..host import Host
 from ..state.model import DesiredState
 from .model import Barrier, Plan
-from .resources import Outcome, PlanContext, kdump_conf, packages, service, sysconfig
+from .resources import Outcome, PlanContext, kdump_conf, new_kernels, packages, service, sysconfig
 from .resources import boot_entries as crashkernel_res
 
 
@@ -63,7 +63,8 @@ def make_plan(desired: DesiredState, facts: Facts, host: Host) -> Plan:
         run = take(service.run(ctx, []))
         enabled = take(service.enable(ctx, will_install=False))
         boot = take(crashkernel_res.check(ctx))
-        plan.phases = [run.actions + enabled.actions + boot.actions]
+        hook = take(new_kernels.check(ctx, ()))
+        plan.phases = [run.actions + enabled.actions + boot.actions + hook.actions]
         if boot.barrier:
             plan.barriers.append(Barrier(boot.barrier))
             plan.phases.append([])
@@ -74,9 +75,10 @@ def make_plan(desired: DesiredState, facts: Facts, host: Host) -> Plan:
     boot = take(crashkernel_res.check(ctx))
     conf = take(kdump_conf.check(ctx, ctx.crashkernel_values))
     sysconf = take(sysconfig.check(ctx))
+    hook = take(new_kernels.check(ctx, ctx.crashkernel_values))
     will_install = bool(pkgs.actions)
     enabled = take(service.enable(ctx, will_install))
-    before = pkgs.actions + boot.actions + conf.actions + sysconf.actions + enabled.actions
+    before = pkgs.actions + boot.actions + conf.actions + sysconf.actions + hook.actions + enabled.actions
     changed = list(service.restart_reasons(before))
     run = take(service.run(ctx, changed))
     if boot.barrier:

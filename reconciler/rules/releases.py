@@ -44,9 +44,11 @@ class ReleaseProfile:
     kdump_package: str  # the package that owns kdumpctl and kdump.service
     new_kernel_args: str  # where a new kernel entry's arguments come from
     new_kernel_hook_dir: str  # where a hook runs for every new kernel
-    defaultkernel_governs: (
-        bool  # /etc/sysconfig/kernel DEFAULTKERNEL decides whether a new kernel-rt is default
-    )
+    # the /etc/sysconfig/kernel DEFAULTKERNEL a new kernel-rt needs to become the default entry
+    # (with UPDATEDEFAULT=yes); None: it becomes the default anyway (8: any version without "+";
+    # 9.0-9.2: anything but +debug).  7: new-kernel-pkg compares the package name; 9.4+/10:
+    # 20-grub.install (b9c80be) makes an rt/64k/uki version default only with kernel-rt-core.
+    defaultkernel_rt: Optional[str]
     inferred: Tuple[str, ...] = ()  # which of the above are inferred, not read from a source
 
     @property
@@ -69,7 +71,7 @@ RELEASES: Tuple[ReleaseProfile, ...] = (
         kdump_package="kexec-tools",
         new_kernel_args="new-kernel-pkg --copy-default: the default entry's arguments",
         new_kernel_hook_dir="/etc/kernel/postinst.d",
-        defaultkernel_governs=False,
+        defaultkernel_rt="kernel-rt",
     ),
     ReleaseProfile(
         family=8,
@@ -84,7 +86,7 @@ RELEASES: Tuple[ReleaseProfile, ...] = (
         kdump_package="kexec-tools",
         new_kernel_args="kernel-install: options $kernelopts from grubenv",
         new_kernel_hook_dir="/etc/kernel/install.d",
-        defaultkernel_governs=False,
+        defaultkernel_rt=None,
         inferred=("new_kernel_hook_dir",),
     ),
     ReleaseProfile(
@@ -100,7 +102,7 @@ RELEASES: Tuple[ReleaseProfile, ...] = (
         kdump_package="kexec-tools",
         new_kernel_args="kernel-install: /etc/kernel/cmdline, else /proc/cmdline",
         new_kernel_hook_dir="/etc/kernel/install.d",
-        defaultkernel_governs=False,
+        defaultkernel_rt=None,
     ),
     ReleaseProfile(
         family=9,
@@ -115,7 +117,7 @@ RELEASES: Tuple[ReleaseProfile, ...] = (
         kdump_package="kexec-tools",
         new_kernel_args="kernel-install: /etc/kernel/cmdline, else /proc/cmdline",
         new_kernel_hook_dir="/etc/kernel/install.d",
-        defaultkernel_governs=True,  # kernel-rt is built from the kernel SRPM: DEFAULTKERNEL=kernel-core
+        defaultkernel_rt="kernel-rt-core",
     ),
     ReleaseProfile(
         family=10,
@@ -123,14 +125,15 @@ RELEASES: Tuple[ReleaseProfile, ...] = (
         packages=("realtime-setup", "kdump-utils", "kexec-tools"),
         package_manager="dnf",
         bls=True,
-        crashkernel_default="1G-4G:192M,4G-64G:256M,64G-:512M",
+        # the RHEL 10 documentation's value (kdump-utils 1.0.51 itself still had 1G-4G: fe18f93 is 1.0.53)
+        crashkernel_default="2G-64G:256M,64G-:512M",
         crashkernel_auto=False,
         get_default_crashkernel=True,
         auto_reset_crashkernel=True,
         kdump_package="kdump-utils",
         new_kernel_args="kernel-install: /etc/kernel/cmdline, else /proc/cmdline",
         new_kernel_hook_dir="/etc/kernel/install.d",
-        defaultkernel_governs=True,
+        defaultkernel_rt="kernel-rt-core",
         inferred=("crashkernel_default",),
     ),
     ReleaseProfile(
@@ -147,7 +150,7 @@ RELEASES: Tuple[ReleaseProfile, ...] = (
         kdump_package="kdump-utils",
         new_kernel_args="kernel-install: /etc/kernel/cmdline, else /proc/cmdline",
         new_kernel_hook_dir="/etc/kernel/install.d",
-        defaultkernel_governs=True,
+        defaultkernel_rt="kernel-rt-core",
     ),
 )
 
@@ -182,3 +185,58 @@ def profile_for(os_id: str, family: int, minor: int, where: str = "/etc/os-relea
             hint="use an rtkdump release that supports this major version",
         )
     return row
+
+
+def markdown() -> str:
+    """docs/releases.md, rendered from the table (tests/test_releases_doc.py keeps the file in step)."""
+    fields = [
+        ("packages (`packages: recommended`)", lambda r: " ".join(r.packages)),
+        ("package manager", lambda r: r.package_manager),
+        ("boot entries", lambda r: "BLS (grubby-bls)" if r.bls else "grub.cfg (C grubby)"),
+        ("crashkernel default", lambda r: f"`{r.crashkernel_default}`"),
+        ("`crashkernel=auto` valid", lambda r: "yes" if r.crashkernel_auto else "no"),
+        ("`kdumpctl get-default-crashkernel`", lambda r: "yes" if r.get_default_crashkernel else "no"),
+        (
+            "`auto_reset_crashkernel` (rtkdump writes `no`)",
+            lambda r: "yes" if r.auto_reset_crashkernel else "no",
+        ),
+        ("kdumpctl comes from", lambda r: r.kdump_package),
+        ("a new kernel's arguments", lambda r: r.new_kernel_args),
+        ("rtkdump's new-kernel hook in", lambda r: f"`{r.new_kernel_hook_dir}`"),
+        (
+            "DEFAULTKERNEL a new kernel-rt needs",
+            lambda r: f"`{r.defaultkernel_rt}`" if r.defaultkernel_rt else "none",
+        ),
+    ]
+    out = [
+        "# Per-release facts",
+        "",
+        "Rendered from `reconciler/rules/releases.py`, the one table every rule reads",
+        "(`python -m reconciler.rules.releases > docs/releases.md`; a test keeps this file in step).",
+        "Sources: `shared/reference/research/releases.md` and the upstream code it cites, the real",
+        "kdump-utils and grub2 sources read for `simhost/` (simhost/README.md). *Inferred* marks a",
+        "fact no source showed directly.",
+        "",
+        "| | " + " | ".join(r.label for r in RELEASES) + " |",
+        "|---|" + "---|" * len(RELEASES),
+    ]
+    for title, get in fields:
+        out.append(f"| {title} | " + " | ".join(get(r) for r in RELEASES) + " |")
+    out += [
+        "",
+        "Inferred: " + "; ".join(f"{r.label} {', '.join(r.inferred)}" for r in RELEASES if r.inferred) + ".",
+        "",
+        f"RT kernels (`crashkernel.entries: realtime`), on every release: `{RT_KERNEL.pattern}`, i.e. the",
+        "`.rtN.` infix of RHEL 7, 8 and 9.0-9.2 (their debug RT kernel adds `+debug`) and the `+rt`,",
+        "`+rt-debug`, `+rt-64k`, `+rt-64k-debug` suffixes of 9.3+ and 10. Rescue entries are never RT.",
+        "",
+        "Distributions: "
+        + "; ".join(f"`{k}` ({v})" for k, v in DISTRIBUTIONS.items())
+        + ". Any other os-release ID, or a major version not in the table, makes `plan` and `apply` exit 1.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown(), end="")

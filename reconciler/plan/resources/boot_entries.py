@@ -25,6 +25,20 @@ def mib(n: int) -> str:
     return f"{n / ck.MiB:.0f} MiB"
 
 
+def kernel_ram(ctx: PlanContext, mem_total: int) -> int:
+    """The RAM size the kernel matches crashkernel= ranges against: System RAM rounded up to 128 MiB.
+
+    MemTotal is smaller (the kernel's own reservations, the crash region itself): on a 1 GiB or
+    4 GiB machine it falls into the tier below the one the kernel picks.  MemTotal is the fallback
+    when /proc/iomem is hidden (non-root view).
+    """
+    ram = ctx.facts.system_ram.get()
+    if not isinstance(ram, int) or ram <= 0:
+        return mem_total
+    step = 128 * ck.MiB
+    return -(-ram // step) * step
+
+
 def resolve_values(ctx: PlanContext) -> Tuple[str, ...]:
     """The concrete crashkernel= values for this host (``recommended`` resolved per release)."""
     values = ctx.desired.crashkernel.values
@@ -81,7 +95,7 @@ def check_values(ctx: PlanContext, values: Tuple[str, ...]) -> None:
     if not memory.known:
         ctx.unknown(memory, "whether the crashkernel value reserves memory for this RAM size")
         return
-    ram = memory.known_value.mem_total
+    ram = kernel_ram(ctx, memory.known_value.mem_total)
     predicted = ck.predicted_reservation(values, release.major, ram)
     if predicted is None:
         return
