@@ -248,6 +248,7 @@ def write_metrics(host: Host, directory: str, report=None, failed: bool = False)
     from .apply.metrics import render_metrics, write_textfile
     from .apply.report import ApplyReport
     from .apply.status import host_status
+    from .facts import FactRequest, gather
 
     status = host_status(gather(host, FactRequest()), Journal(host, "metrics"))
     if failed:
@@ -259,6 +260,7 @@ def cmd_status(args, out: TextIO, err: TextIO) -> int:
     from .apply.journal import Journal
     from .apply.metrics import render_metrics, write_textfile
     from .apply.status import host_status, render_status
+    from .facts import FactRequest, gather
 
     host = Host.open(args.root, timeout=args.timeout)
     status = host_status(gather(host, FactRequest()), Journal(host, "status"))
