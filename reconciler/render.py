@@ -135,7 +135,9 @@ def render_facts(facts: Facts) -> str:
     data: Dict[str, dict] = facts.to_json()
     width = max(len(k) for k in data)
     for name, fact in data.items():
-        if fact["known"]:
+        if fact["known"] and name == "iomem_crash" and fact.get("value") is not None:
+            text = _crash_text(fact["value"], data.get("kexec_crash_size", {}), width)
+        elif fact["known"]:
             value = fact.get("value")
             text = _short(value)
         else:
@@ -143,6 +145,37 @@ def render_facts(facts: Facts) -> str:
         out.append(f"{name.ljust(width)}  {text}")
         out.append(f"{''.ljust(width)}    from {fact['source']}")
     return "\n".join(out) + "\n"
+
+
+def _mib(n: int) -> str:
+    mib = n / (1 << 20)
+    return f"{mib:.0f} MiB" if mib == int(mib) else f"{mib:.2f} MiB"
+
+
+def _crash_text(value: dict, crash_size: dict, width: int) -> str:
+    """Each Crash kernel region (start, end, size, low/high), the total and the configured value."""
+    regions = value.get("regions") or []
+    configured = value.get("configured")
+    conf = (
+        "crashkernel=" + " crashkernel=".join(configured) + " on /proc/cmdline"
+        if configured
+        else ("no crashkernel= on /proc/cmdline" if configured is not None else "/proc/cmdline unknown")
+    )
+    if not regions:
+        return f"no Crash kernel region ({conf})"
+    pad = "\n" + " " * (width + 4)
+    total = value["total"]
+    lines = [
+        f"{len(regions)} region{'s' if len(regions) > 1 else ''}, total {_mib(total)} ({total} bytes); {conf}"
+    ]
+    for r in regions:
+        lines.append(f"{r['kind']:<6} 0x{r['start']:x}-0x{r['end']:x}  {_mib(r['size'])} ({r['size']} bytes)")
+    high = [r for r in regions if r["kind"] == "high"]
+    if high and crash_size.get("known") and crash_size.get("value") is not None:
+        lines.append(
+            f"kexec_crash_size {crash_size['value']} counts only the high region ({high[0]['size']} bytes)"
+        )
+    return pad.join(lines)
 
 
 def _short(value) -> str:

@@ -1,10 +1,10 @@
 """kdumpctl of the simulated host (independent re-implementation of its checks).
 
 Messages follow platform-facts §4.3 and §7: RHEL 7 prints bare lines on
-stdout (errors that the real script sends with ``>&2`` go to stderr), RHEL 9
-prints every line on stderr with a ``kdump: `` prefix (kdump-logger).  RHEL 8
-is treated like RHEL 9 (logger and duplicate-option check present, leading
-whitespace allowed); the exact RHEL 8 minor where that changed is unverified.
+stdout (errors that the real script sends with ``>&2`` go to stderr), RHEL 8+
+prints every line on stderr with a ``kdump: `` prefix (kdump-logger).  What
+``start`` refuses in kdump.conf, and with which message, is the per-release
+rule table of docs/kdumpctl-rules.md (simhost/kdumprules, via kdumpcheck).
 
 The crashkernel verbs follow the real kdumpctl of each release's build (rhkdump/kdump-utils
 history): 9.2 = Fedora kexec-tools 2.0.25-4 (bc4196a), 9.4 = 2.0.27-5 (00d40c4), 10.0 = kdump-utils
@@ -20,44 +20,14 @@ import re
 import sys
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
+from . import kdumpcheck, kdumprules
 from .host import Host, installed_command
+from .kdumpcheck import iter_config
+from .kdumpctl_crashkernel import reset_after_update, reset_crashkernel, reset_for_installed_kernel
 
 Msg = Tuple[str, str]  # (stream, text) stream in {"out", "err"}
 
-TARGETS7 = ("raw", "ext2", "ext3", "ext4", "minix", "btrfs", "xfs", "nfs", "ssh")
 FS_TARGETS = ("ext2", "ext3", "ext4", "minix", "btrfs", "xfs", "virtiofs")
-OPTS7 = TARGETS7 + (
-    "sshkey",
-    "path",
-    "core_collector",
-    "kdump_post",
-    "kdump_pre",
-    "extra_bins",
-    "extra_modules",
-    "default",
-    "force_rebuild",
-    "force_no_rebuild",
-    "dracut_args",
-    "fence_kdump_args",
-    "fence_kdump_nodes",
-)
-DEPRECATED = ("net", "options", "link_delay", "disk_timeout", "debug_mem_level", "blacklist")
-OTHER_NEW = (
-    "path",
-    "core_collector",
-    "kdump_post",
-    "kdump_pre",
-    "extra_bins",
-    "extra_modules",
-    "failure_action",
-    "final_action",
-    "force_rebuild",
-    "force_no_rebuild",
-    "fence_kdump_args",
-    "fence_kdump_nodes",
-)
-FAILURE_ACTIONS = ("reboot", "halt", "poweroff", "shell", "dump_to_rootfs")
-FINAL_ACTIONS = ("reboot", "halt", "poweroff")
 CONF = "/etc/kdump.conf"
 
 
@@ -94,102 +64,25 @@ class Ctl:
     def config_text(self) -> Optional[str]:
         return self.host.read(CONF)
 
-    def check_config(self, text: str) -> bool:
-        return self._check7(text) if self.rel.major == 7 else self._check_new(text)
-
-    def _check7(self, text: str) -> bool:
-        lines = text.splitlines()
-        target_re = re.compile(r"^raw|^ssh[ \t]|^nfs|^ext[234]|^xfs|^btrfs|^minix|^dracut_args .*--mount")
-        if sum(1 for line in lines if target_re.search(line)) > 1:
-            self.info("More than one dump targets specified.")
-            return False
-        for line in lines:
-            if re.match(r"^dracut_args .*--mount", line) and line.count("--mount") > 1:
-                self.info('Multiple mount targets specified in one "dracut_args".')
-                return False
-        if any(re.match(r"^[ \t]+[a-z]", line) for line in lines):
-            self.info(f"No whitespaces are allowed before a kdump option name in {CONF}")
-            return False
-        values: Dict[str, str] = {}
-        for line in lines:
-            parts = line.strip().split(None, 1)
-            if not parts or parts[0].startswith("#"):
+    def report(self, found: Sequence[kdumprules.Finding], mkdumprd: bool = False) -> bool:
+        """Print findings as the real script does, up to its first error; False when there is one."""
+        for f in found:
+            if f.severity != "error":
+                self.info(f.message)
+                if f.detail and f.rule == "default-renamed":
+                    self.info(f.detail)
                 continue
-            opt = parts[0]
-            val = parts[1] if len(parts) > 1 else ""
-            if opt in OPTS7:
-                val = val.split("#", 1)[0].strip()
-                if not val:
-                    self.info(f"Invalid kdump config value for option {opt}.")
-                    return False
-                values[opt] = val
-            elif opt in DEPRECATED:
-                self.info(
-                    f"Deprecated kdump config option: {opt}. Refer to kdump.conf manpage for alternatives."
-                )
-                return False
+            if f.rule == "ssh-no-at" and f.message == "Starting kdump: [FAILED]":
+                return False  # check_ssh_config returns 1 without a message of its own
+            if f.rule == "check-params":  # makedumpfile's own lines come first, unprefixed
+                said = f.detail.replace("makedumpfile --check-params: ", "")
+                for line in said.split(". "):
+                    self.msgs.append(("err", line if line.endswith(".") else line + "."))
+            if f.origin == "kdumpctl":
+                self.info(f.message)
             else:
-                self.info(f"Invalid kdump config option {opt}")
-                return False
-        if "default" in values and values["default"] not in FAILURE_ACTIONS:
-            self.info("Usage kdump.conf: default {reboot|halt|poweroff|shell|dump_to_rootfs}")
-            return False
-        return self._rebuild_ok(values)
-
-    def _check_new(self, text: str) -> bool:
-        opts: Dict[str, str] = {}
-        targets: Tuple[str, ...] = ("ext2", "ext3", "ext4", "minix", "btrfs", "xfs", "nfs", "ssh", "raw")
-        others = OTHER_NEW + (("auto_reset_crashkernel",) if self.rel.major >= 9 else ())
-        if self.rel.major >= 9:
-            targets += ("virtiofs",)
-        for opt, val in iter_config(text):
-            if opt in targets:
-                key = "_target"
-            elif opt == "dracut_args":
-                key = opt
-                if "--mount" in val:
-                    if val.count("--mount") != 1:
-                        self.info('Multiple mount targets specified in one "dracut_args".')
-                        return False
-                    key = "_target"
-            elif opt == "sshkey":
-                key = opt
-            elif opt in others:
-                key = opt
-            elif opt == "default":
-                self.info(
-                    "WARNING: Option 'default' was renamed 'failure_action' and will be removed in the future."
-                )
-                key = "failure_action"
-            elif opt in DEPRECATED:
-                self.info(
-                    f"Deprecated kdump config option: {opt}. Refer to kdump.conf manpage for alternatives."
-                )
-                return False
-            else:
-                self.info(f"Invalid kdump config option {opt}")
-                return False
-            if not val:
-                self.info(f"Invalid kdump config value for option '{opt}'")
-                return False
-            if key in opts:
-                if key == "_target":
-                    self.info("More than one dump targets specified")
-                else:
-                    self.info(f"Duplicated kdump config value of option {opt}")
-                return False
-            opts[key] = val
-        if "failure_action" in opts and opts["failure_action"] not in FAILURE_ACTIONS:
-            self.info("Usage kdump.conf: failure_action {reboot|halt|poweroff|shell|dump_to_rootfs}")
-            return False
-        if "final_action" in opts and opts["final_action"] not in FINAL_ACTIONS:
-            self.info("Usage kdump.conf: final_action {reboot|halt|poweroff}")
-            return False
-        return self._rebuild_ok(opts)
-
-    def _rebuild_ok(self, values: Dict[str, str]) -> bool:
-        if values.get("force_rebuild") == "1" and values.get("force_no_rebuild") == "1":
-            self.info("Error: force_rebuild and force_no_rebuild are enabled simultaneously in kdump.conf")
+                self.error(f.message)
+                self.error("mkdumprd: failed to make kdump initrd")
             return False
         return True
 
@@ -220,20 +113,19 @@ class Ctl:
             self.info("No memory reserved for crash kernel")
             return self._failed()
         text = self.config_text() or ""
-        if not self.check_config(text):
+        initrd = f"/boot/initramfs-{self.kdump_kernelver()}kdump.img"
+        found = kdumpcheck.findings(self.host, text, initrd)
+        if not self.report([f for f in found if f.origin == "kdumpctl"]):
             return self._failed()
         conf = dict(iter_config(text))
         target = dump_target(conf)
-        if target is not None and target[0] == "raw" and not self.host.exists(target[1]):
-            self.info(f"raw partition {target[1]} not found")
-            return self._failed()
         if self.host.crash_loaded():
             if self.modern:
                 self.info("Kdump already running: [WARNING]")
             else:
                 self.info("Kdump already running: [WARNING]")
             return 0
-        if not self._rebuild_if_needed(conf, target):
+        if not self._rebuild_if_needed(conf, target, [f for f in found if f.origin != "kdumpctl"]):
             return self._failed()
         self.host.set_crash_loaded(True)
         self.info("kexec: loaded kdump kernel")
@@ -244,7 +136,12 @@ class Ctl:
         self.info("Starting kdump: [FAILED]")
         return 1
 
-    def _rebuild_if_needed(self, conf: Dict[str, str], target: Optional[Tuple[str, str]]) -> bool:
+    def _rebuild_if_needed(
+        self,
+        conf: Dict[str, str],
+        target: Optional[Tuple[str, str]],
+        mkdumprd_findings: Sequence[kdumprules.Finding] = (),
+    ) -> bool:
         kver = self.kdump_kernelver()
         kernel = f"/boot/vmlinuz-{kver}"
         if not self.host.exists(kernel):
@@ -271,6 +168,8 @@ class Ctl:
         if not need:
             return True
         self.info(f"Rebuilding {initrd}")
+        if not self.report(mkdumprd_findings, mkdumprd=True):
+            return False
         # mkdumprd checks (dump location reachable, dump path present)
         if target is None:
             if not self.host.path(path).is_dir():
@@ -327,20 +226,6 @@ class Ctl:
         return 0
 
 
-def iter_config(text: str):
-    """Current kdump_get_conf_val parsing: skip comments/blank, first word, strip '# ...' and one pair of quotes."""
-    for line in text.splitlines():
-        if re.match(r"^\s*(#|$)", line):
-            continue
-        parts = line.strip().split(None, 1)
-        opt = parts[0]
-        val = parts[1] if len(parts) > 1 else ""
-        val = re.sub(r"\s*#.*$", "", val).strip()
-        if len(val) >= 2 and val[0] == '"' and val[-1] == '"':
-            val = val[1:-1]
-        yield opt, val
-
-
 def read_config(host: Host) -> Dict[str, str]:
     out: Dict[str, str] = {}
     for opt, val in iter_config(host.read(CONF) or ""):
@@ -376,183 +261,6 @@ def mountpoint_of(host: Host, dev: str) -> Optional[str]:
         if len(parts) >= 2 and not parts[0].startswith("#") and parts[0] == dev:
             return parts[1]
     return None
-
-
-# ---------------------------------------------------------------------------
-# RHEL 9 crashkernel helpers (kdumpctl get-default-crashkernel / reset-crashkernel)
-# ---------------------------------------------------------------------------
-
-
-def reset_crashkernel(ctl: Ctl, args: Sequence[str]) -> int:
-    import io
-
-    from . import grubby
-
-    kernel = None
-    for a in args:
-        if a.startswith("--kernel="):
-            kernel = a.split("=", 1)[1]
-        elif a.startswith("--fadump="):
-            ctl.info("Option --fadump only valid on PPC")
-            return 1
-        elif a == "--reboot":
-            pass
-        else:
-            ctl.info("Usage: kdumpctl reset-crashkernel [--kernel=path_to_kernel] [--reboot]")
-            return 1
-    if kernel is None:
-        kernel = f"/boot/vmlinuz-{ctl.kdump_kernelver()}"
-    out, err = io.StringIO(), io.StringIO()
-    rc = grubby.main(["--info", kernel], out, err)
-    if rc != 0:
-        ctl.info(f"Invalid --kernel={kernel}")
-        return 1
-    blocks = _info_blocks(out.getvalue())
-    for b in blocks:
-        cur = None
-        for tok in b.get("args", "").split():
-            if tok.startswith("crashkernel="):
-                cur = tok.split("=", 1)[1]
-        default = ctl.rel.default_crashkernel or ""
-        if cur == default:
-            continue
-        o2, e2 = io.StringIO(), io.StringIO()
-        grubby.main(["--update-kernel", b["kernel"], "--args", f"crashkernel={default}"], o2, e2)
-        ctl.info(
-            f"Updated crashkernel={default} for kernel={b['kernel']}. "
-            "Please reboot the system for the change to take effect."
-        )
-    return 0
-
-
-def _grubby(argv: List[str]) -> Tuple[int, str]:
-    import io
-
-    from . import grubby
-
-    out, err = io.StringIO(), io.StringIO()
-    rc = grubby.main(argv, out, err)
-    return rc, out.getvalue()
-
-
-def _conf_val(ctl: Ctl, key: str) -> str:
-    """kdump_get_conf_val: the LAST `key value` line of kdump.conf wins (sed h / x;p)."""
-    val = ""
-    for opt, v in iter_config(ctl.config_text() or ""):
-        if opt == key:
-            val = v
-    return val
-
-
-def _find_kernel_path_by_release(release: str, ere: bool) -> str:
-    """grubby --info ALL | grep "^kernel=.*$_release\"$" (2.0.25) or the ERE form with an optional
-    /\\w+ and '+' escaped (64d93c8, 2023-06)."""
-    _rc, text = _grubby(["--info", "ALL"])
-    pat = re.escape(release) + (r'(/\w+)?"$' if ere else r'"$')
-    hits = [line for line in text.splitlines() if re.match(r"^kernel=.*" + pat, line)]
-    return "\n".join(re.sub(r'^kernel="(.*)"$', r"\1", h) for h in hits)
-
-
-def _entry_param(kernel: str, param: str) -> str:
-    """get_grub_kernel_boot_parameter: sed -En "/^args=.*$/{s/^.*(\\s|\")${_para}=(\\S*).*\"$/\2/p;q}"."""
-    _rc, text = _grubby([f"--info={kernel}"])
-    for line in text.splitlines():
-        if line.startswith("args="):
-            m = re.match(r'^.*(\s|")' + re.escape(param) + r'=(\S*).*"$', line)
-            return m.group(2) if m else ""
-    return ""
-
-
-def should_reset(ctl: Ctl) -> bool:
-    """_should_reset_crashkernel (0ffce0e, 2023-10) or, before it, the auto_reset_crashkernel test."""
-    if _conf_val(ctl, "auto_reset_crashkernel") == "no":
-        return False
-    if ctl.rel.crashkernel_hook == "copy-running":
-        return True
-    from .systemctl import Units
-
-    return Units(ctl.host).enabled("kdump.service")
-
-
-def _update_crashkernel(ctl: Ctl, kernel: str) -> None:
-    """_update_crashkernel (5b31b09+): any value other than the default is replaced."""
-    old = _entry_param(kernel, "crashkernel")
-    new = ctl.rel.default_crashkernel or ""
-    if old == new:
-        return
-    _grubby(["--update-kernel", kernel, "--args", f"crashkernel={new}"])
-    ctl.info(
-        f"For kernel={kernel}, crashkernel={new} now. Please reboot the system for the change to take "
-        f"effect. Note if you don't want {ctl.rel.hook_owner_word} to manage the crashkernel kernel "
-        "parameter, please set auto_reset_crashkernel=no in /etc/kdump.conf."
-    )
-
-
-def reset_for_installed_kernel(ctl: Ctl, kver: str) -> int:
-    """kdumpctl _reset-crashkernel-for-installed_kernel KVER (what 92-crashkernel.install runs)."""
-    if not should_reset(ctl):
-        return 0
-    if ctl.rel.crashkernel_hook == "copy-running":
-        # Fedora kexec-tools 2.0.25-4 (bc4196a): copy the running kernel's value
-        installed = _find_kernel_path_by_release(kver, ere=False)
-        if not installed:
-            ctl.error(f"kernel {kver} doesn't exist")
-            return 1
-        running = _find_kernel_path_by_release(ctl.host.uname_r(), ere=False)
-        if not running:
-            ctl.error(f"kernel {ctl.host.uname_r()} doesn't exist")
-            ctl.error("Couldn't find current running kernel")
-            return 1
-        ck = _entry_param(installed, "crashkernel")
-        ck_running = _entry_param(running, "crashkernel")
-        if ck != ck_running:
-            _grubby(["--args", f"crashkernel={ck_running}", "--update-kernel", installed])
-            _grubby(["--remove-args=fadump", "--update-kernel", installed])
-            ctl.msgs.append(
-                (
-                    "out",
-                    f"kexec-tools has reset {installed} to use the new default crashkernel "
-                    f"value {ck_running}",
-                )
-            )
-        return 0
-    # 5b31b09+: only with a boot loader (test -f /boot/grub2/grub.cfg), then the default value
-    if not ctl.host.path("/boot/grub2/grub.cfg").is_file():
-        return 0
-    installed = _find_kernel_path_by_release(kver, ere=True)
-    if not installed:
-        return 1  # ddebug "kernel X doesn't exist" is not shown at the default log level
-    for kernel in installed.split("\n"):
-        _update_crashkernel(ctl, kernel)
-    return 0
-
-
-def reset_after_update(ctl: Ctl) -> int:
-    """kdumpctl _reset-crashkernel-after-update (%posttrans of kexec-tools / kdump-utils), 5b31b09+."""
-    if not should_reset(ctl) or ctl.rel.crashkernel_hook != "default":
-        return 0
-    if not ctl.host.path("/boot/grub2/grub.cfg").is_file():
-        return 0
-    _rc, text = _grubby(["--info", "ALL"])
-    for line in text.splitlines():
-        if line.startswith("kernel="):
-            _update_crashkernel(ctl, line[len("kernel=") :].strip('"'))
-    return 0
-
-
-def _info_blocks(text: str) -> List[Dict[str, str]]:
-    blocks: List[Dict[str, str]] = []
-    for line in text.splitlines():
-        if "=" not in line:
-            continue
-        k, v = line.split("=", 1)
-        if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
-            v = v[1:-1]
-        if k == "index":
-            blocks.append({})
-        if blocks:
-            blocks[-1][k] = v
-    return blocks
 
 
 USAGE = {
@@ -602,7 +310,10 @@ def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: Te
                 os.unlink(host.path(f"/boot/initramfs-{kver}kdump.img"))
             except FileNotFoundError:
                 pass
-            rc = 0 if ctl._rebuild_if_needed(conf, dump_target(conf)) else 1
+            text = ctl.config_text() or ""
+            found = kdumpcheck.findings(host, text, f"/boot/initramfs-{kver}kdump.img")
+            late = [f for f in found if f.origin != "kdumpctl"]
+            rc = 0 if ctl._rebuild_if_needed(conf, dump_target(conf), late) else 1
     elif cmd == "get-default-crashkernel" and rel.default_crashkernel:
         out.write(rel.default_crashkernel)  # echo -n: no newline
         return 0

@@ -8,6 +8,7 @@ parsing there, so parsers are tested on captured output without a host.
 from __future__ import annotations
 
 import json
+import stat
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Callable, Dict, List, Optional, Tuple
@@ -49,6 +50,7 @@ class FactRequest:
     packages: Optional[Tuple[str, ...]] = ()  # None: the release's recommended set
     dump_path: Optional[str] = None  # a local dump directory whose existence matters
     devices: Tuple[str, ...] = ()  # /dev paths named by raw/fs targets
+    files: Tuple[str, ...] = ()  # kdump_pre/kdump_post/extra_bins/sshkey: what kind of file each is
 
 
 @dataclass(frozen=True)
@@ -73,15 +75,19 @@ class Facts:
     sysconfig_kernel: Fact  # Optional[Dict[str, str]] of /etc/sysconfig/kernel; None: absent
     hooks: Dict[str, Fact] = field(default_factory=dict)  # rtkdump's new-kernel hooks: text, None = absent
     paths: Dict[str, Fact[bool]] = field(default_factory=dict)  # host path -> exists (dir for dump path)
+    # host path -> "missing" | "dir" | "file" | "exec" (kdumpctl's test -e / -f / -x)
+    files: Dict[str, Fact[str]] = field(default_factory=dict)
 
     def all(self) -> Dict[str, Fact]:
         out = {}
         for name in self.__dataclass_fields__:
-            if name in ("paths", "hooks"):
+            if name in ("paths", "files", "hooks"):
                 continue
             out[name] = getattr(self, name)
         for path, fact in self.paths.items():
             out[f"path {path}"] = fact
+        for path, kind in self.files.items():
+            out[f"file {path}"] = kind
         for path, fact in self.hooks.items():
             out[f"hook {path}"] = fact
         return out
@@ -90,7 +96,7 @@ class Facts:
         return {k: f for k, f in self.all().items() if not f.known}
 
     def to_json(self) -> dict:
-        out = {}
+        out: Dict[str, dict] = {}
         for name, fact in self.all().items():
             if name in ("kdump_conf", "sysconfig"):
                 # the file's text is the fact; its parse is derived
@@ -101,6 +107,11 @@ class Facts:
                     out[name]["unknown"] = fact.unknown
             else:
                 out[name] = fact.to_json()
+        crash = out.get("iomem_crash", {})
+        if crash.get("known") and isinstance(crash.get("value"), dict):
+            # the configured value that produced the reservation: crashkernel= of the running kernel
+            cmd = self.cmdline
+            crash["value"]["configured"] = list(cmd.known_value.values("crashkernel")) if cmd.known else None
         return out
 
     def digests(self) -> Dict[str, str]:
@@ -337,6 +348,7 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
         )
     for dev in request.devices:
         paths[dev] = Fact.of("path", f"file {dev}", host.exists(dev))
+    files = {p: _file_kind(host, p) for p in request.files}
     return Facts(
         os_release=os_release,
         running_kernel=gather_running_kernel(host),
@@ -377,7 +389,25 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
             absent_known=True,
         ),
         paths=paths,
+        files=files,
         hooks={
             path: file_fact(host, "hook", path, lambda text: text, absent_known=True) for path in HOOK_PATHS
         },
     )
+
+
+def _file_kind(host: Host, path: str) -> Fact[str]:
+    """What kdumpctl's ``test -e`` / ``test -f`` / ``test -x`` (run as root) would say of ``path``."""
+    try:
+        st = host.stat(path)
+    except FileNotFoundError:
+        return Fact.of("file", f"file {path}", "missing")
+    except OSError as e:
+        return Fact.missing("file", f"file {path}", e.strerror or str(e))
+    if stat.S_ISDIR(st.st_mode):
+        kind = "dir"
+    elif st.st_mode & 0o111:  # root's test -x: any execute bit
+        kind = "exec"
+    else:
+        kind = "file"
+    return Fact.of("file", f"file {path}", kind)

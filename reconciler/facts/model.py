@@ -49,6 +49,8 @@ class Fact(Generic[T]):
         from dataclasses import asdict, is_dataclass
 
         def plain(v):
+            if hasattr(v, "json_value"):  # a value that adds derived fields to its JSON
+                return v.json_value()
             if is_dataclass(v) and not isinstance(v, type):
                 return {k: plain(x) for k, x in asdict(v).items()}
             if isinstance(v, (list, tuple)):
@@ -193,6 +195,9 @@ class RunningKernel:
     evidence: str  # why we think it is (not) RT
 
 
+FOUR_GIB = 4 << 30
+
+
 @dataclass(frozen=True)
 class CrashRegion:
     start: int
@@ -213,6 +218,36 @@ class CrashReservation:
     @property
     def total(self) -> int:
         return sum(r.size for r in self.regions)
+
+    def kind(self, region: CrashRegion) -> str:
+        """ "low", "high" or "single", from the address, not the name.
+
+        A 6.1 kernel under QEMU names both regions of a ``,high`` reservation plain
+        "Crash kernel" in /proc/iomem (older ones name the low one "Crash kernel
+        (low)"), so a region below 4 GiB is low when another one lies above.
+        """
+        if len(self.regions) < 2:
+            return "single"
+        if region.name == "Crash kernel (low)" or (
+            region.end < FOUR_GIB and any(r.start >= FOUR_GIB for r in self.regions)
+        ):
+            return "low"
+        if region.start >= FOUR_GIB:
+            return "high"
+        return "single"
+
+    def json_value(self) -> dict:
+        regions = [
+            {
+                "start": r.start,
+                "end": r.end,
+                "name": r.name,
+                "size": r.size,
+                "kind": self.kind(r),
+            }
+            for r in self.regions
+        ]
+        return {"regions": regions, "total": self.total}
 
 
 # --- services ---------------------------------------------------------------

@@ -6,10 +6,10 @@ Reading rules (platform-facts §4.3, KDU ``kdump_get_conf_val``): a line whose
 first non-blank character is ``#`` and a blank line are skipped; otherwise the
 line is cut at its first ``#`` (everything after it is a comment, so a value can
 never contain ``#``), trailing blanks are dropped, the directive is the text
-before the first run of blanks and the value the rest, and one pair of
-surrounding double quotes is stripped from the value.
+before the first run of blanks and the value the rest.  Quotes are part of the
+value: no supported release strips them (only kdump-utils 1.0.59+ does).
 
-Validation, per release, is in ``kdumpconf_check``.
+Validation, per release, is in ``reconciler.rules.kdumpctl`` (``kdumpconf_check`` adapts it).
 """
 
 from __future__ import annotations
@@ -139,9 +139,9 @@ def _split_line(raw: str) -> Tuple[Optional[str], Optional[str], Optional[str], 
     m = _SPLIT.match(content)
     assert m is not None  # content is non-empty and starts with a non-blank
     written = m.group(2) or ""
+    # No supported release strips quotes (kdump-utils 1.0.59+ does, docs/kdumpctl-rules.md §2):
+    # `path "/var/crash"` means the directory "/var/crash" with its quotes.
     value = written
-    if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
-        value = value[1:-1]
     return m.group(1), written, value, (hash_ + comment) if hash_ else None
 
 
@@ -226,7 +226,9 @@ def render_kdump_conf(directives: Sequence[Tuple[str, str]], header: str) -> str
 # --- defaults ------------------------------------------------------------------
 _FLAT_TARGETS = frozenset({"raw", "ssh"})
 _FS_TARGETS = frozenset(
-    {"ext2", "ext3", "ext4", "minix", "btrfs", "xfs", "nfs", "virtiofs", "local", "dracut_args"}
+    # "fs" is the state's dump.target.type for a file system given by device/UUID/LABEL: mkdumprd's
+    # default (kdump-lib-initramfs.sh DEFAULT_CORE_COLLECTOR) is the same as for a local path
+    {"ext2", "ext3", "ext4", "minix", "btrfs", "xfs", "nfs", "virtiofs", "local", "fs", "dracut_args"}
 )
 
 

@@ -27,8 +27,16 @@ def fact_request(desired: DesiredState) -> FactRequest:
     devices: Tuple[str, ...] = ()
     if target.kind in ("raw", "fs") and target.device and target.device.startswith("/dev/"):
         devices = (target.device,)
+    files: Tuple[str, ...] = ()
+    if desired.present:
+        extra = dict(desired.dump.extra)
+        for name in ("kdump_pre", "kdump_post", "extra_bins"):
+            files += tuple(extra.get(name, "").split())
+        if target.kind == "ssh" and target.sshkey:
+            files += (target.sshkey,)
     return FactRequest(
         packages=desired.packages if desired.present else (),
+        files=files,
         dump_path=desired.dump.path if target.kind == "local" and desired.present else None,
         devices=devices,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Dict
 
 from ..rules.crashkernel import parse_crashkernel
+from .kdump import check_kdump
 from .safety import check_strings
 from .yamlpos import Doc, FieldPath, get
 
@@ -148,3 +149,4 @@ def check_after_schema(doc: Doc) -> None:
             ("verify", "crash_test"),
             hint="set service.running: true or verify.crash_test: off",
         )
+    check_kdump(doc)

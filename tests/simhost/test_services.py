@@ -17,7 +17,9 @@ def install_kexec_tools(root: Path) -> None:
     from simhost.host import Host
 
     rel = Host(root).release
-    proc = hx(root, "rpm", "-i", str(repo.rpm_path(rel, "kexec-tools")))
+    # RHEL 10: kdumpctl, kdump.conf and kdump.service are in kdump-utils, which needs kexec-tools
+    names = ("kexec-tools", "kdump-utils") if rel.kdump_utils else ("kexec-tools",)
+    proc = hx(root, "rpm", "-i", *(str(repo.rpm_path(rel, n)) for n in names))
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""  # no Debian "use Alien" warning
 
@@ -188,6 +190,42 @@ def test_invalid_kdump_conf_is_rejected(make_host, in_host, release, conf, expec
         ("9.4", "path /nonexistent\n", "kdump: Dump path /nonexistent does not exist."),
         ("9.4", "raw /dev/sdz1\n", "kdump: raw partition /dev/sdz1 not found"),
         ("9.4", "xfs /dev/mapper/nope\n", "kdump: Dump target /dev/mapper/nope is probably not mounted."),
+        # issue 9: the per-release rules of docs/kdumpctl-rules.md, with the real messages
+        *[
+            (
+                rel,
+                "ssh kdump@dumps.example.com\ncore_collector makedumpfile -l -d 31\n",
+                ("" if rel == "7.9" else "kdump: ")
+                + 'The specified dump target needs makedumpfile "-F" option.',
+            )
+            for rel in ("7.9", "8.10", "9.2", "9.4", "10.0", "10.1")
+        ],
+        ("9.4", "core_collector makedumpfile -F -l -d 31\n", "kdump: makedumpfile parameter check failed."),
+        ("10.1", "core_collector makedumpfile -l -d 32\n", "Dump_level(32) is invalid."),
+        (
+            "9.2",
+            "ssh kdump@Dumps.Example.com\n",
+            "kdump: Invalid ssh destination kdump@Dumps.Example.com provided.",
+        ),
+        (
+            "9.2",
+            "default reboot\nfailure_action reboot\n",
+            "kdump: Cannot specify 'failure_action' and 'default' option together",
+        ),
+        (
+            "9.4",
+            "default reboot\nfailure_action reboot\n",
+            "kdump: Duplicated kdump config value of option failure_action",
+        ),
+        ("7.9", "final_action reboot\n", "Invalid kdump config option final_action"),
+        (
+            "10.0",
+            "ssh dumps.example.com\n",
+            "kdump: Please verify that /etc/kdump.conf contains 'ssh <user>@<host>' and that it is properly formatted.",
+        ),
+        # no supported release strips quotes: the directory is "/var/crash" with its quotes
+        ("9.4", 'path "/var/crash"\n', 'kdump: Dump path "/var/crash" does not exist.'),
+        ("7.9", 'path "/var/crash"\n', 'Dump path "/var/crash" does not exist.'),
     ],
 )
 def test_more_kdumpctl_errors(make_host, in_host, release, conf, message):

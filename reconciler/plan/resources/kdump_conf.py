@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from ...formats import kdumpconf
-from ...formats.kdumpconf_check import validate_kdump_conf
+from ...rules import kdumpctl
 from ..model import ADD, CHANGE, Action, FileWrite, Unchanged, unified_diff
 from . import Outcome, PlanContext
 
@@ -18,30 +18,45 @@ HEADER = (
 
 def desired_directives(ctx: PlanContext, values: Tuple[str, ...]) -> List[Tuple[str, str]]:
     """The directives of the file we want, in kdumpctl's documented order."""
+    return [(name, value) for name, value, _ in desired_lines(ctx)]
+
+
+def desired_lines(ctx: PlanContext) -> List[Tuple[str, str, str]]:
+    """``(directive, value, state field it comes from)`` of the file we want.
+
+    state/kdump.py ``candidate`` writes the same lines for ``rtkdump validate``.
+    """
     spec = ctx.desired.dump
     release = ctx.release
     target = spec.target
-    out: List[Tuple[str, str]] = []
+    out: List[Tuple[str, str, str]] = []
     if target.kind == "raw":
-        out.append(("raw", target.device or ""))
+        out.append(("raw", target.device or "", "dump.target.device"))
     elif target.kind == "fs":
-        out.append((target.fstype or "", target.device or ""))
+        out.append((target.fstype or "", target.device or "", "dump.target.device"))
     elif target.kind == "nfs":
-        out.append(("nfs", target.server or ""))
+        out.append(("nfs", target.server or "", "dump.target.server"))
     elif target.kind == "ssh":
-        out.append(("ssh", target.server or ""))
+        out.append(("ssh", target.server or "", "dump.target.server"))
         if target.sshkey:
-            out.append(("sshkey", target.sshkey))
-    out.append(("path", spec.path))
+            out.append(("sshkey", target.sshkey, "dump.target.sshkey"))
+    out.append(("path", spec.path, "dump.path"))
     out.append(
         (
             "core_collector",
             spec.core_collector or kdumpconf.default_core_collector(target.kind, release.major),
+            "dump.core_collector" if spec.core_collector else "dump.target.type",
         )
     )
     if spec.failure_action:
         # RHEL 7's kdumpctl knows this directive only by its old name
-        out.append(("default" if release.major <= 7 else "failure_action", spec.failure_action))
+        out.append(
+            (
+                "default" if release.major <= 7 else "failure_action",
+                spec.failure_action,
+                "dump.failure_action",
+            )
+        )
     if spec.final_action:
         if release.major <= 7:
             raise ctx.plan_error(
@@ -49,12 +64,12 @@ def desired_directives(ctx: PlanContext, values: Tuple[str, ...]) -> List[Tuple[
                 "dump.final_action",
                 hint="remove it for RHEL 7 hosts; after a dump RHEL 7 always reboots",
             )
-        out.append(("final_action", spec.final_action))
+        out.append(("final_action", spec.final_action, "dump.final_action"))
     extra = dict(spec.extra)
     for name, value in spec.extra:
         if name == "auto_reset_crashkernel":
             continue
-        out.append((name, value))
+        out.append((name, value, f"dump.extra.{name}"))
     # Where auto_reset_crashkernel exists (RHEL 9, 10), kdump rewrites crashkernel= on EVERY entry
     # (custom values and non-RT entries included) at each kexec-tools/kdump-utils update and for every
     # new kernel (92-crashkernel.install) unless it is "no".  rtkdump owns crashkernel=: one owner.
@@ -67,7 +82,13 @@ def desired_directives(ctx: PlanContext, values: Tuple[str, ...]) -> List[Tuple[
                 "dump.extra.auto_reset_crashkernel",
                 hint="delete dump.extra.auto_reset_crashkernel: rtkdump writes `no` and keeps crashkernel= itself",
             )
-        out.append(("auto_reset_crashkernel", "no" if ctx.desired.present else (asked or "yes")))
+        out.append(
+            (
+                "auto_reset_crashkernel",
+                "no" if ctx.desired.present else (asked or "yes"),
+                "dump.extra.auto_reset_crashkernel",
+            )
+        )
     elif "auto_reset_crashkernel" in extra:
         ctx.note(
             "info",
@@ -81,19 +102,16 @@ def check(ctx: PlanContext, values: Tuple[str, ...]) -> Outcome:
     out = Outcome()
     release = ctx.release
     fact = ctx.facts.kdump_conf
-    directives = desired_directives(ctx, values)
+    rules_release = kdumpctl.release_for(release.major, release.minor)
+    lines = desired_lines(ctx)
+    for name, value, at in lines:
+        try:
+            kdumpctl.render_value(value, rules_release)
+        except ValueError as exc:
+            raise ctx.plan_error(f"{name}: {exc}", at) from None
+    directives = [(name, value) for name, value, _ in lines]
     wanted = kdumpconf.render_kdump_conf(directives, HEADER)
-    problems = [
-        p
-        for p in validate_kdump_conf(kdumpconf.parse_kdump_conf(wanted), release.major)
-        if p.severity == "error"
-    ]
-    if problems:  # a safety net: never write a file kdumpctl would refuse
-        raise ctx.plan_error(
-            f"the {PATH} rtkdump would write is invalid for RHEL {release.major}: "
-            + "; ".join(p.message for p in problems),
-            "dump",
-        )
+    _check_wanted(ctx, wanted, lines, rules_release)
     _dump_path(ctx, out)
     if not fact.known:
         ctx.unknown(fact, PATH)
@@ -101,9 +119,11 @@ def check(ctx: PlanContext, values: Tuple[str, ...]) -> Outcome:
     current = fact.known_value
     before = None if current is None else current.text
     if current is not None:
-        for p in validate_kdump_conf(current, release.major):
+        for p in kdumpctl.check_kdump_conf(current.text, rules_release):
+            if p.origin == "rtkdump":
+                continue
             where = f"line {p.lineno}: " if p.lineno else ""
-            ctx.note("warning", f"current {PATH} {where}kdumpctl would say: {p.message}")
+            ctx.note("warning", f"current {PATH} {where}{p.origin} would say: {p.message}")
     if before == wanted:
         out.unchanged.append(
             Unchanged(f"file:{PATH}", "kdump.conf", "already has exactly the desired directives")
@@ -139,6 +159,20 @@ def check(ctx: PlanContext, values: Tuple[str, ...]) -> Outcome:
 
 def _dump_path(ctx: PlanContext, out: Outcome) -> None:
     spec = ctx.desired.dump
+    if spec.target.kind in ("fs", "nfs") and ctx.desired.present:
+        where = spec.target.device if spec.target.kind == "fs" else spec.target.server
+        rel = kdumpctl.release_for(ctx.release.major, ctx.release.minor)
+        said = (
+            f"Dump path <mountpoint>{spec.path} does not exist."
+            if rel == "7.9"
+            else f'Dump path "{spec.path}" does not exist in dump target "{where}"'
+        )
+        ctx.note(
+            "info",
+            f"{spec.path} must exist inside the dump target {where}: rtkdump does not mount it, so it "
+            f"cannot check; mkdumprd mounts it at kdump start and refuses with '{said}' -- create the "
+            "directory on that file system",
+        )
     if spec.target.kind != "local":
         if spec.target.kind in ("raw", "fs"):
             dev = spec.target.device or ""
@@ -167,3 +201,42 @@ def _dump_path(ctx: PlanContext, out: Outcome) -> None:
             mkdir=spec.path,
         )
     )
+
+
+def _host_view(ctx: PlanContext) -> kdumpctl.HostView:
+    """What the plan knows of the host for kdumpctl's host rules; None fields are skipped.
+
+    The local dump path is not given: rtkdump creates it (``_dump_path``).
+    """
+    kinds: Dict[str, Optional[str]] = {p: (f.value if f.known else None) for p, f in ctx.facts.files.items()}
+
+    def known(p: str, want: Tuple[str, ...]) -> bool:
+        kind = kinds.get(p)
+        return True if kind is None else kind in want  # unknown: do not refuse
+
+    return kdumpctl.HostView(
+        exists=lambda p: known(p, ("dir", "file", "exec")),
+        is_file=lambda p: known(p, ("file", "exec")),
+        is_executable=lambda p: known(p, ("dir", "exec")),
+        initrd_exists=True,  # check the hooks now, not only from the second start on
+    )
+
+
+def _check_wanted(ctx: PlanContext, wanted: str, lines: List[Tuple[str, str, str]], rel: str) -> None:
+    """A safety net: never write a file the real kdumpctl of this release refuses."""
+    body = kdumpconf.parse_kdump_conf(wanted)
+    offset = next((ln.lineno for ln in body.lines if ln.directive is not None), 1) - 1
+    for f in kdumpctl.check_kdump_conf(wanted, rel, _host_view(ctx)):
+        index = (f.lineno or 0) - offset - 1
+        at = lines[index][2] if 0 <= index < len(lines) else "dump"
+        who = "rtkdump" if f.origin == "rtkdump" else f"{f.origin} of RHEL {ctx.release.version_id}"
+        message = f.message.replace("rtkdump: ", "")
+        if f.severity == "error":
+            detail = f" ({f.detail})" if f.detail else ""
+            raise ctx.plan_error(
+                f"{who} would refuse the {PATH} this state means: {message}{detail}",
+                at,
+                hint=f"see docs/kdumpctl-rules.md, rule {f.rule}",
+            )
+        if f.needs_host or f.origin != "rtkdump":
+            ctx.note("warning", f"{PATH} line {f.lineno} ({at}): {who} will say: {message}")
