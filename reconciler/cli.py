@@ -218,7 +218,8 @@ def cmd_apply(args, out: TextIO, err: TextIO) -> int:
     from .state.cache import SchemaCache
 
     saved = load_saved_plan(args.target)
-    desired = load_state(saved["state_file"] if saved else args.target, cache=SchemaCache.under(args.root))
+    cache = SchemaCache.under(args.root)
+    desired = load_state(saved["state_file"] if saved else args.target, cache=cache)
     host = Host.open(args.root, timeout=args.timeout)
     options = ApplyOptions(
         crash_test=args.crash_test,
@@ -236,6 +237,8 @@ def cmd_apply(args, out: TextIO, err: TextIO) -> int:
         raise
     if args.textfile_dir:
         write_metrics(host, args.textfile_dir, report=report)
+    if report.exit_code != 1:  # a refused or failed run writes nothing more, the cache included
+        cache.save()
     if args.json:
         out.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:

@@ -10,8 +10,9 @@ Where: ``/var/lib/rtkdump/schema-passed`` on the host rtkdump manages (under
 per line, the newest 32 kept.  Trust: the file counts only when it is a
 regular file owned by the user running rtkdump with no group/other
 permissions (0600 in a 0700 directory, like the journal); otherwise it is
-ignored (validation runs) and not rewritten.  Only ``apply`` records
-(it owns /var/lib/rtkdump and writes there anyway); ``plan`` only reads, so a
+ignored (validation runs) and not rewritten.  Only ``apply`` records, and
+only once its run did not fail (``save()``: a refused run writes nothing;
+it owns /var/lib/rtkdump and writes there anyway); ``plan`` only reads, so a
 plan never changes a byte of the host; ``validate`` always validates.  As a
 non-root user on ``/`` the directory is not writable: recording is skipped
 silently and every run validates.
@@ -45,6 +46,7 @@ class SchemaCache:
         self.host = host
         self.record_allowed = record
         self._keys: Optional[List[str]] = None
+        self._pending: Optional[str] = None
 
     @classmethod
     def under(cls, root: Optional[str], record: bool = True) -> SchemaCache:
@@ -67,8 +69,13 @@ class SchemaCache:
         return key in self._load()
 
     def record(self, key: str) -> None:
+        """Remember that ``key`` passed; written by save() (when the run went well)."""
+        self._pending = key
+
+    def save(self) -> None:
+        key, self._pending = self._pending, None
         keys = self._load()
-        if not self.record_allowed or key in keys:
+        if key is None or not self.record_allowed or key in keys:
             return
         try:
             st = self.host.stat(CACHE_FILE)
