@@ -12,17 +12,17 @@ import argparse
 import json
 import os
 import sys
-import traceback
+from pathlib import Path
 from typing import List, Optional, TextIO
 
 from . import __version__
 from .errors import HostAccessError, RtkdumpError, StateFileError
-from .facts import FactRequest, gather
 from .host import Host, write_local_file
 from .host.safety import insecure_reason
-from .plan.planner import plan_for
-from .render import plan_json, render_facts, render_plan
 from .state import load_state
+
+# facts, plan and render are imported by the commands that use them: `validate`
+# needs none of them (python -X importtime -m reconciler validate ...).
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -141,6 +141,9 @@ def cmd_validate(args, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_facts(args, out: TextIO, err: TextIO) -> int:
+    from .facts import FactRequest, gather
+    from .render import render_facts
+
     host = Host.open(args.root, timeout=args.timeout)
     if args.state:
         from .plan.planner import fact_request
@@ -190,7 +193,12 @@ def cmd_plan(args, out: TextIO, err: TextIO) -> int:
     if args.root is None:
         require_root("plan")
     strict_modes(args.state, args.insecure_state_ok, err)
-    desired = load_state(args.state)  # a bad state file fails before the host is touched
+    from .plan.planner import plan_for
+    from .render import plan_json, render_plan
+    from .state.cache import SchemaCache
+
+    # a bad state file fails before the host is touched (plan only reads the cache)
+    desired = load_state(args.state, cache=SchemaCache.under(args.root, record=False))
     host = Host.open(args.root, timeout=args.timeout)
     host.insecure_ok = args.insecure_state_ok
     plan = plan_for(host, desired)
@@ -246,13 +254,16 @@ def cmd_apply(args, out: TextIO, err: TextIO) -> int:
 
     if args.crash_test and not args.yes_crash_this_host:
         raise ApplyError("--crash-test crashes this host on purpose; add --yes-crash-this-host to confirm")
+    from .state.cache import SchemaCache
+
     require_root("apply")
     saved = load_saved_plan(args.target)
     if saved:
         strict_modes(args.target, args.insecure_state_ok, err)
     state_path = saved["state_file"] if saved else args.target
     strict_modes(state_path, args.insecure_state_ok, err)
-    desired = load_state(state_path)
+    cache = SchemaCache.under(args.root)
+    desired = load_state(state_path, cache=cache)
     host = Host.open(args.root, timeout=args.timeout)
     host.insecure_ok = args.insecure_state_ok
     options = ApplyOptions(
@@ -271,6 +282,8 @@ def cmd_apply(args, out: TextIO, err: TextIO) -> int:
         raise
     if args.textfile_dir:
         write_metrics(host, args.textfile_dir, report=report)
+    if report.exit_code != 1:  # a refused or failed run writes nothing more, the cache included
+        cache.save()
     if args.json:
         out.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
@@ -283,6 +296,7 @@ def write_metrics(host: Host, directory: str, report=None, failed: bool = False)
     from .apply.metrics import render_metrics, write_textfile
     from .apply.report import ApplyReport
     from .apply.status import host_status
+    from .facts import FactRequest, gather
 
     status = host_status(gather(host, FactRequest()), Journal(host, "metrics"))
     if failed:
@@ -294,6 +308,7 @@ def cmd_status(args, out: TextIO, err: TextIO) -> int:
     from .apply.journal import Journal
     from .apply.metrics import render_metrics, write_textfile
     from .apply.status import host_status, render_status
+    from .facts import FactRequest, gather
 
     host = Host.open(args.root, timeout=args.timeout)
     status = host_status(gather(host, FactRequest()), Journal(host, "status"))
@@ -345,6 +360,8 @@ def main(argv: Optional[List[str]] = None, out: Optional[TextIO] = None, err: Op
         err.write("interrupted\n")
         return EXIT_ERROR
     except Exception as exc:  # a bug: say so plainly, never a silent success
+        import traceback
+
         err.write("rtkdump internal error (please report):\n" + traceback.format_exc())
         json_error(
             args,
@@ -369,5 +386,30 @@ def json_error(args, out: TextIO, error: dict) -> None:
 JSON_FORMATS = {"plan": "rtkdump-plan/1", "apply": "rtkdump-apply/1"}
 
 
+def _root_of(argv: List[str]) -> Optional[str]:
+    for k, arg in enumerate(argv):
+        if arg == "--root" and k + 1 < len(argv):
+            return argv[k + 1]
+        if arg.startswith("--root="):
+            return arg[len("--root=") :]
+    return None
+
+
+def entry() -> int:
+    """The `rtkdump` program: polite first (reconciler/polite.py), then main().
+
+    Only here, not in main(): main() also runs inside other processes (the tests).
+    """
+    from .polite import be_polite
+
+    try:
+        notes = be_polite(Host(root=Path(os.path.abspath(_root_of(sys.argv[1:]) or "/"))))
+    except Exception as exc:  # politeness never fails the run
+        notes = [f"could not lower the priority: {exc}"]
+    for note in notes:
+        sys.stderr.write(f"rtkdump: note: {note}\n")
+    return main()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(entry())

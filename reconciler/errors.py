@@ -189,3 +189,7 @@ class HostAccessError(RtkdumpError):
     """The host seam could not run a command or read a file at all."""
 
     phase = "host"
+
+
+class ParseError(ValueError):
+    """A parser got text it cannot make sense of; becomes an unknown fact."""

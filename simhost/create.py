@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import List, Optional
 
-from . import kernel, releases, repo
+from . import kernel, releases, repo, sysfiles
 from .host import Host, HostError, write_atomic, write_grubenv
 from .releases import Release
 
@@ -541,5 +541,7 @@ def create(
             for i in range(ncpu)
         ),
     )
+    sysfiles.write_mountinfo(host)
+    sysfiles.write_grubby_script(host, rel.bls)
     kernel.boot(host, reason="power-on")
     return host

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from . import bootloader
+from . import bootloader, sysfiles
 from .host import Host, read_grubenv
 
 KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
@@ -431,6 +431,7 @@ def boot(host: Host, reason: str = "reboot", start_services: bool = True) -> Dic
     host.write("/proc/sysrq-trigger", "")
     host.write("/sys/kernel/kexec_crash_size", f"{main_size}\n")
     host.write("/sys/kernel/kexec_crash_loaded", "0\n")
+    sysfiles.write_cpu_lists(host, entry.args)
     from .releases import is_rt_kver
 
     rt = host.path("/sys/kernel/realtime")

@@ -11,8 +11,8 @@ derived now, and for one round.
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
@@ -57,7 +57,9 @@ class Executor:
         self.desired = desired
         self.options = options
         self.saved = saved
-        self.run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        self.run_id = (
+            time.strftime("%Y%m%dT%H%M%S") + "-" + os.urandom(4).hex()
+        )  # (uuid would map libuuid for 8 hex digits)
         self.journal = Journal(host, self.run_id)
         self.backups = Backups(host, self.run_id)
         self.report = ApplyReport(run_id=self.run_id, state_file=desired.source, kdump_wanted=desired.present)

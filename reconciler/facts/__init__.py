@@ -8,16 +8,18 @@ parsing there, so parsers are tested on captured output without a host.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import stat
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
+from ..digest import sha256
 from ..formats import kdumpconf, sysconfig
-from ..host import CommandResult, Host
+from ..host import Host
 from ..rules import releases
-from . import boot, history, kernel, packages, platform, services
+from . import history, kernel, packages, platform, services
+from .bootloader import BootLoaderReader, gather_bootloader  # noqa: F401 - gather_bootloader: public
+from .commands import Commands, command_fact, result_fact  # noqa: F401 - command_fact/result_fact: public
 from .model import (
     ActiveState,
     BootLoader,
@@ -127,13 +129,13 @@ class Facts:
         for name, data in self.to_json().items():
             body = {k: v for k, v in data.items() if k != "source"}
             blob = json.dumps(body, sort_keys=True, separators=(",", ":"))
-            out[name] = hashlib.sha256(blob.encode()).hexdigest()
+            out[name] = sha256(blob.encode()).hexdigest()
         return out
 
     def fingerprint(self) -> str:
         """One sha256 over every fact (boot_id included: a reboot makes a saved plan stale)."""
         blob = json.dumps(self.digests(), sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()
+        return sha256(blob.encode()).hexdigest()
 
 
 # --- reading helpers ---------------------------------------------------------
@@ -175,25 +177,6 @@ def file_fact(
         return Fact.missing(name, source, f"{path}: cannot parse: {exc}")
 
 
-def command_fact(
-    host: Host, name: str, argv: Sequence[str], parse: Callable[[CommandResult], object]
-) -> Fact:
-    """A fact from one command. A missing program or a failure the parser rejects is unknown."""
-    source = "command " + " ".join(argv)
-    result = host.run(argv)
-    if result.not_found:
-        return Fact.missing(
-            name, source, f"{argv[0]}: not available ({result.stderr.strip() or 'command not found'})"
-        )
-    if result.timed_out:
-        return Fact.missing(name, source, f"{argv[0]} timed out")
-    try:
-        return Fact.of(name, source, parse(result))
-    except (ParseError, ValueError) as exc:
-        detail = result.stderr.strip().splitlines()[-1:] or [""]
-        return Fact.missing(name, source, f"{argv[0]} exited {result.returncode}: {exc} {detail[0]}".strip())
-
-
 # --- the facts ---------------------------------------------------------------
 def gather_os_release(host: Host) -> Fact[OsRelease]:
     fact = file_fact(host, "os_release", "/etc/os-release", platform.parse_os_release)
@@ -215,37 +198,6 @@ def gather_running_kernel(host: Host) -> Fact[RunningKernel]:
     )
 
 
-def gather_bootloader(host: Host, release: Fact[OsRelease]) -> Fact[BootLoader]:
-    if release.known:
-        bls = release.known_value.bls
-    else:  # the tree itself says which boot loader layout it has
-        bls = host.is_dir("/boot/loader/entries")
-    info = command_fact(host, "bootloader", host.grubby(bls, "--info=ALL"), lambda r: _grubby_info(r))
-    if not info.known:
-        return info
-    default = command_fact(
-        host, "bootloader", host.grubby(bls, "--default-kernel"), lambda r: _grubby_default(r)
-    )
-    if not default.known:
-        return Fact.missing("bootloader", default.source, default.unknown or "")
-    loader = BootLoader(
-        style="bls" if bls else "grub2", entries=info.known_value, default_kernel=default.value
-    )
-    return Fact.of("bootloader", f"{info.source}; {default.source}", loader)
-
-
-def _grubby_info(result: CommandResult):
-    if result.returncode != 0:
-        raise ParseError(result.stderr.strip() or f"exit {result.returncode}")
-    return boot.parse_grubby_info(result.stdout)
-
-
-def _grubby_default(result: CommandResult):
-    if result.returncode != 0:
-        raise ParseError(result.stderr.strip() or f"exit {result.returncode}")
-    return boot.parse_grubby_default_kernel(result.stdout)
-
-
 def recommended_packages(os_release: Fact[OsRelease]) -> Tuple[str, ...]:
     """The release table's package set for this host; nothing when the release is unknown."""
     if not os_release.known:
@@ -255,15 +207,22 @@ def recommended_packages(os_release: Fact[OsRelease]) -> Tuple[str, ...]:
     return row.packages if row else ()
 
 
-def gather_default_crashkernel(host: Host, os_release: Fact[OsRelease]) -> Fact[str]:
-    """``kdumpctl get-default-crashkernel`` (RHEL 9+): the value kdump itself would set on this host."""
+def _default_crashkernel_argv(os_release: Fact[OsRelease]) -> Optional[List[str]]:
+    """``kdumpctl get-default-crashkernel`` (RHEL 9+), or None where the release has no such verb."""
     row = None
     if os_release.known:
         row = releases.profile(os_release.known_value.major, os_release.known_value.minor)
-    argv = ["kdumpctl", "get-default-crashkernel"]
     if row is None or not row.get_default_crashkernel:
+        return None
+    return ["kdumpctl", "get-default-crashkernel"]
+
+
+def gather_default_crashkernel(host: Host, os_release: Fact[OsRelease]) -> Fact[str]:
+    """``kdumpctl get-default-crashkernel`` (RHEL 9+): the value kdump itself would set on this host."""
+    argv = _default_crashkernel_argv(os_release)
+    if argv is None:
         return Fact.missing(
-            "default_crashkernel", "command " + " ".join(argv), "this release has no such verb"
+            "default_crashkernel", "command kdumpctl get-default-crashkernel", "this release has no such verb"
         )
     return command_fact(host, "default_crashkernel", argv, kernel.parse_default_crashkernel)
 
@@ -310,20 +269,32 @@ def gather_initramfs(host: Host, running: Fact, sysconf: Fact, conf: Fact) -> Fa
 
 
 def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
+    """Every fact: the files first, then every command at once (they are independent)."""
     os_release = gather_os_release(host)
+    commands = Commands(host)
     names = request.packages
     if names is None:  # `packages: recommended`: the release table's set for this host
         names = recommended_packages(os_release)
-    if names:
-        asked = names
-        pkgs = command_fact(
-            host,
-            "packages",
-            host.rpm("-q", *asked),
-            lambda r: packages.parse_rpm_query(r, asked),
-        )
+    asked = tuple(names or ())
+    rpm_q = commands.want(host.rpm("-q", *asked)) if asked else None
+    enabled = commands.want(host.systemctl("is-enabled", KDUMP_UNIT))
+    active = commands.want(host.systemctl("is-active", KDUMP_UNIT))
+    crash_argv = _default_crashkernel_argv(os_release)
+    crash_default = commands.want(crash_argv) if crash_argv else None
+    boot_reader = BootLoaderReader(host, os_release, commands)
+    commands.run()
+    if rpm_q is not None:
+        pkgs = commands.fact(rpm_q, "packages", lambda r: packages.parse_rpm_query(r, asked))
     else:
         pkgs = Fact.of("packages", "nothing asked", InstalledPackages({}, ()))
+    if crash_default is not None:
+        default_crashkernel = commands.fact(
+            crash_default, "default_crashkernel", kernel.parse_default_crashkernel
+        )
+    else:
+        default_crashkernel = Fact.missing(
+            "default_crashkernel", "command kdumpctl get-default-crashkernel", "this release has no such verb"
+        )
     dmi_source = "file /sys/class/dmi/id/{product_name,sys_vendor,board_name}"
     dmi_values: Dict[str, Optional[str]] = {}
     for attr in ("product_name", "sys_vendor", "board_name"):
@@ -374,16 +345,12 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
         ),
         boot_id=boot_id,
         packages=pkgs,
-        bootloader=gather_bootloader(host, os_release),
+        bootloader=boot_reader.fact(),
         kdump_conf=kdump_conf,
         sysconfig=sysconf,
-        kdump_enabled=command_fact(
-            host, "kdump_enabled", host.systemctl("is-enabled", KDUMP_UNIT), services.parse_is_enabled
-        ),
-        kdump_active=command_fact(
-            host, "kdump_active", host.systemctl("is-active", KDUMP_UNIT), services.parse_is_active
-        ),
-        default_crashkernel=gather_default_crashkernel(host, os_release),
+        kdump_enabled=commands.fact(enabled, "kdump_enabled", services.parse_is_enabled),
+        kdump_active=commands.fact(active, "kdump_active", services.parse_is_active),
+        default_crashkernel=default_crashkernel,
         sysconfig_kernel=file_fact(
             host,
             "sysconfig_kernel",

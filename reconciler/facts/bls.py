@@ -53,11 +53,11 @@ where ``sort``/the glob fall back to collation).
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence, Tuple
 
+from ..digest import sha256
 from . import boot
 from .model import BootLoader
 
@@ -763,7 +763,7 @@ def _read_path(script_text: str) -> Optional[str]:
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256(text.encode()).hexdigest()
 
 
 # sha256 of _read_path() of the grubby-bls revisions proven on the corpus

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Generic, Optional, Tuple, TypeVar
 
+from ..errors import ParseError  # noqa: F401 - re-exported: the parsers raise it
+
 T = TypeVar("T")
 
 
@@ -67,8 +69,8 @@ class Fact(Generic[T]):
         return out
 
 
-class ParseError(ValueError):
-    """A parser got text it cannot make sense of; becomes an unknown fact."""
+# ParseError lives in reconciler.errors so the file-format parsers (used by `validate`) need not
+# import the facts package; it is the same class here.
 
 
 # --- platform ---------------------------------------------------------------

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import FrozenSet, List, Optional, Sequence, Tuple
 
-from ..facts.model import ParseError
+from ..errors import ParseError
 
 __all__ = [
     "KDUMP_TARGET_DIRECTIVES",

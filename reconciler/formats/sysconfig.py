@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from ..facts.model import ParseError
+from ..errors import ParseError
 
 __all__ = [
     "Assignment",

@@ -119,8 +119,21 @@ class Host:
         """A fault-injection point (off unless RTKDUMP_FAULT names it; see host/safety.py)."""
         safety.fault(point)
 
+    def read_head(self, host_path: str, limit: int) -> bytes:
+        """The first ``limit`` bytes of a file (to tell a script from a binary without reading it all)."""
+        with open(self.path(host_path), "rb") as fh:
+            return fh.read(limit)
+
     def exists(self, host_path: str) -> bool:
         return os.path.lexists(self.path(host_path))
+
+    def is_executable(self, host_path: str) -> bool:
+        """What bash's ``[[ -x PATH ]]`` says: a file with an execute bit (for root: any)."""
+        try:
+            mode = os.stat(self.path(host_path)).st_mode
+        except OSError:
+            return False
+        return bool(mode & 0o111)
 
     def is_dir(self, host_path: str) -> bool:
         return self.path(host_path).is_dir()
@@ -138,6 +151,19 @@ class Host:
         if isinstance(argv, str):  # a shell string would be a bug, never a feature
             raise TypeError("Host.run takes an argv list, not a string")
         return self.runner(list(argv), timeout if timeout is not None else self.timeout, stdin)
+
+    def run_many(
+        self, argvs: Sequence[Sequence[str]], timeout: Optional[float] = None
+    ) -> List[CommandResult]:
+        """Independent commands started together and collected (results in argv order)."""
+        for argv in argvs:
+            if isinstance(argv, str):
+                raise TypeError("Host.run_many takes argv lists, not strings")
+        limit = timeout if timeout is not None else self.timeout
+        many = getattr(self.runner, "run_many", None)
+        if many is None:  # a runner without it (a test's): one after another
+            return [self.runner(list(argv), limit, None) for argv in argvs]
+        return list(many([list(a) for a in argvs], limit))
 
     @property
     def calls(self) -> List[Tuple[str, ...]]:

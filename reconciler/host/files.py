@@ -12,7 +12,6 @@ import fcntl
 import fnmatch
 import os
 import stat
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable, List, Optional
@@ -83,6 +82,8 @@ def write_atomic(target: Path, content: str, mode: Optional[int] = None, shown: 
     st = refuse_special(str(target), shown)
     clean_stale_temps(target)
     data = content.encode("utf-8", "surrogateescape")
+    import tempfile  # only when a file is written (it pulls in random)
+
     # mkstemp: O_CREAT|O_EXCL (never follows a planted name), mode 0600
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=directory)
     try:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 try:
     from typing import Protocol
@@ -30,6 +31,10 @@ class Runner(Protocol):
     calls: List[Tuple[str, ...]]
 
     def __call__(self, argv: Sequence[str], timeout: float, stdin: Optional[str] = None) -> CommandResult: ...
+
+    def run_many(self, argvs: Sequence[Sequence[str]], timeout: float) -> List[CommandResult]:
+        """Every argv started at once, each with its own ``timeout``; results in argv order."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -59,33 +64,83 @@ class SubprocessRunner:
         self.env = env
         self.calls: List[Tuple[str, ...]] = []
 
-    def __call__(self, argv: Sequence[str], timeout: float, stdin: Optional[str] = None) -> CommandResult:
-        argv = tuple(argv)
-        self.calls.append(argv)
+    def _env(self) -> Dict[str, str]:
         env = dict(os.environ if self.env is None else self.env)
         # Parsers expect the C locale's messages ("package X is not installed").
         env["LC_ALL"] = "C"
         env.pop("LANGUAGE", None)
-        try:
-            proc = subprocess.run(  # noqa: S603 - argv list, never a shell
-                list(argv),
-                input=stdin,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=timeout,
-                env=env,
-                check=False,
-            )
-        except FileNotFoundError:
-            return CommandResult(argv, 127, "", f"{argv[0]}: command not found\n")
-        except PermissionError as exc:
-            return CommandResult(argv, 126, "", f"{argv[0]}: {exc.strerror}\n")
-        except subprocess.TimeoutExpired as exc:
-            out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-            err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
-            return CommandResult(argv, -1, out, err + f"\ntimed out after {timeout:g}s\n", timed_out=True)
-        return CommandResult(argv, proc.returncode, proc.stdout, proc.stderr)
+        return env
+
+    def __call__(self, argv: Sequence[str], timeout: float, stdin: Optional[str] = None) -> CommandResult:
+        return self.run_many([argv], timeout, stdin)[0]
+
+    def run_many(
+        self, argvs: Sequence[Sequence[str]], timeout: float, stdin: Optional[str] = None
+    ) -> List[CommandResult]:
+        """Start every argv, then collect each (one thread per command reads its pipes, so a
+        chatty command never waits on a quiet one); each has ``timeout`` from its own start."""
+        env = self._env()
+        started: List[Tuple[Tuple[str, ...], Union[CommandResult, subprocess.Popen[str]]]] = []
+        for raw in argvs:
+            argv = tuple(raw)
+            self.calls.append(argv)
+            try:
+                proc = subprocess.Popen(  # noqa: S603 - argv list, never a shell
+                    list(argv),
+                    stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    errors="replace",
+                    env=env,
+                )
+            except FileNotFoundError:
+                started.append((argv, CommandResult(argv, 127, "", f"{argv[0]}: command not found\n")))
+                continue
+            except PermissionError as exc:
+                started.append((argv, CommandResult(argv, 126, "", f"{argv[0]}: {exc.strerror}\n")))
+                continue
+            started.append((argv, proc))
+        results: List[Optional[CommandResult]] = [None] * len(started)
+        threads = []
+        for k, (argv, item) in enumerate(started):
+            if isinstance(item, CommandResult):
+                results[k] = item
+                continue
+            if len(started) == 1:  # the common single command: no thread
+                results[k] = _collect(argv, item, timeout, stdin)
+                continue
+            thread = threading.Thread(target=_collect_into, args=(results, k, argv, item, timeout, stdin))
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            thread.join()
+        return [r for r in results if r is not None]
+
+
+def _collect(
+    argv: Tuple[str, ...], proc: subprocess.Popen[str], timeout: float, stdin: Optional[str]
+) -> CommandResult:
+    try:
+        out, err = proc.communicate(input=stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        return CommandResult(
+            argv, -1, out or "", (err or "") + f"\ntimed out after {timeout:g}s\n", timed_out=True
+        )
+    return CommandResult(argv, proc.returncode, out, err)
+
+
+def _collect_into(
+    results: List[Optional[CommandResult]],
+    k: int,
+    argv: Tuple[str, ...],
+    proc: subprocess.Popen[str],
+    timeout: float,
+    stdin: Optional[str],
+) -> None:
+    results[k] = _collect(argv, proc, timeout, stdin)
 
 
 class RecordedRunner:
@@ -114,3 +169,8 @@ class RecordedRunner:
         if entry is None:
             return CommandResult(argv, 127, "", f"{argv[0]}: not in the fixture recording\n")
         return CommandResult(argv, int(entry["returncode"]), entry.get("stdout", ""), entry.get("stderr", ""))
+
+    def run_many(
+        self, argvs: Sequence[Sequence[str]], timeout: float, stdin: Optional[str] = None
+    ) -> List[CommandResult]:
+        return [self(argv, timeout, stdin) for argv in argvs]

@@ -8,13 +8,12 @@ action touches a host; ``plan`` never calls it, ``apply`` does.
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from ..digest import sha256
 from ..errors import ApplyError, HostAccessError
 from ..host import CommandResult, Host
 
@@ -203,7 +202,7 @@ class Barrier:
 
 def reboot_key(state_sha256: str, reason: str) -> str:
     """The reboot-loop guard's key: this state + this barrier reason (apply/barrier.py counts by it)."""
-    return hashlib.sha256(f"{state_sha256}\n{reason}".encode()).hexdigest()
+    return sha256(f"{state_sha256}\n{reason}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -269,7 +268,7 @@ class Plan:
             },
             sort_keys=True,
         )
-        return hashlib.sha256(blob.encode()).hexdigest()
+        return sha256(blob.encode()).hexdigest()
 
     def to_json(self) -> dict:
         return {
@@ -322,6 +321,8 @@ class Plan:
 def unified_diff(path: str, before: Optional[str], after: str) -> str:
     old = (before or "").splitlines(keepends=True)
     new = after.splitlines(keepends=True)
+    import difflib  # only when a diff or a suggestion is made
+
     lines = difflib.unified_diff(
         old, new, fromfile=(path if before is not None else "/dev/null"), tofile=path, n=2
     )

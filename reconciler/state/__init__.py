@@ -27,14 +27,26 @@ mappings and lists (their own line rather than their first child's).
 
 from __future__ import annotations
 
-import hashlib
+from typing import TYPE_CHECKING, Optional
 
+from ..digest import sha256
 from ..errors import StateFileError
 from .build import build
 from .model import DesiredState
-from .schema import SCHEMA_NAME, best_error, load_schema, schema_error, schema_errors, type_name
+from .schema import (
+    SCHEMA_NAME,
+    best_error,
+    load_schema,
+    schema_error,
+    schema_errors,
+    schema_text,
+    type_name,
+)
 from .semantic import check_after_schema, check_before_schema
 from .yamlpos import Doc, line_col, parse
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .cache import SchemaCache
 
 __all__ = [
     "SUPPORTED_VERSIONS",
@@ -67,7 +79,7 @@ def check_line_breaks(text: str, doc: Doc) -> None:
 MAX_FILE_BYTES = 1024 * 1024
 
 
-def _load(text: str, path: str, sha256: str) -> DesiredState:
+def _load(text: str, path: str, sha256: str, cache: Optional[SchemaCache] = None) -> DesiredState:
     doc = Doc(path)
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -100,20 +112,31 @@ def _load(text: str, path: str, sha256: str) -> DesiredState:
             hint="write version: 1, or use the rtkdump release that wrote this format",
         )
     check_before_schema(doc)
-    errors = schema_errors(data)
-    if errors:
-        raise schema_error(best_error(errors), doc)
+    key = None
+    if cache is not None:
+        from .cache import cache_key
+
+        key = cache_key(text, schema_text())
+    if key is None or cache is None or not cache.passed(key):
+        errors = schema_errors(data)
+        if errors:
+            raise schema_error(best_error(errors), doc)
     check_after_schema(doc)
+    if key is not None and cache is not None:
+        cache.record(key)
     return build(doc, sha256)
 
 
 def load_state_text(text: str, path: str) -> DesiredState:
     """Validate state-file ``text``; ``path`` names it in errors and DesiredState.source."""
-    return _load(text, path, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+    return _load(text, path, sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
 
 
-def load_state(path: str) -> DesiredState:
-    """Read, validate and return the state file at ``path``. Raises StateFileError."""
+def load_state(path: str, cache: Optional[SchemaCache] = None) -> DesiredState:
+    """Read, validate and return the state file at ``path``. Raises StateFileError.
+
+    ``cache`` (state/cache.py): skip the JSON schema for a text that already passed it.
+    """
     from ..host.safety import read_regular
 
     try:
@@ -148,4 +171,4 @@ def load_state(path: str) -> DesiredState:
             column=column,
             hint="save the file as UTF-8, e.g. iconv -f latin1 -t utf-8",
         ) from None
-    return _load(text, str(path), hashlib.sha256(raw).hexdigest())
+    return _load(text, str(path), sha256(raw).hexdigest(), cache)

@@ -8,7 +8,6 @@ into a ``StateFileError`` by one small handler per schema keyword (``_HANDLERS``
 from __future__ import annotations
 
 import datetime
-import difflib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -176,6 +175,8 @@ _EXPECTED = {
 def closest(word: Any, options: List[str]) -> Optional[str]:
     if not isinstance(word, str):
         return None
+    import difflib  # only when a diff or a suggestion is made
+
     found = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if not found:
         found = difflib.get_close_matches(word.lower(), options, n=1, cutoff=0.6)

@@ -1,0 +1,186 @@
+"""The cron path's shortcuts (issue 12): commands at once, boot entries without grubby, the schema cache.
+
+Each shortcut is checked against the slow path it replaces: run_many against
+one-by-one, the BLS reader against grubby on the simulated hosts, the RHEL 7
+default against the 260 recorded real C grubby cases.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reconciler.facts import boot, bootread
+from reconciler.host import Host, RecordedRunner, SubprocessRunner
+from reconciler.state import load_state
+from reconciler.state import schema as schema_mod
+from reconciler.state.cache import CACHE_FILE, SchemaCache
+
+REPO = Path(__file__).resolve().parent.parent
+GRUBBY_C = REPO / "tests" / "fixtures" / "grubby-c" / "cases.json"
+
+
+# --- commands at once ----------------------------------------------------------------
+def test_run_many_starts_every_command_before_waiting(tmp_path: Path) -> None:
+    # the first command waits for a file only the second creates: one after another it would time out
+    flag = tmp_path / "flag"
+    wait = [
+        sys.executable,
+        "-c",
+        f"import os,time\nwhile not os.path.exists({str(flag)!r}): time.sleep(0.01)\nprint('saw it')",
+    ]
+    make = [sys.executable, "-c", f"open({str(flag)!r}, 'w').close()"]
+    results = SubprocessRunner().run_many([wait, make], timeout=60)
+    assert [r.returncode for r in results] == [0, 0]
+    assert results[0].stdout == "saw it\n" and results[0].argv == tuple(wait)
+
+
+def test_run_many_keeps_each_timeout_and_missing_programs() -> None:
+    sleep = [sys.executable, "-c", "import time; time.sleep(30)"]
+    quick = [sys.executable, "-c", "print('ok')"]
+    missing = ["/nonexistent/rtkdump-test-program"]
+    slow, fast, gone = SubprocessRunner().run_many([sleep, quick, missing], timeout=1)
+    assert slow.timed_out and "timed out after 1s" in slow.stderr
+    assert fast.ok and fast.stdout == "ok\n"
+    assert gone.not_found
+
+
+def test_recorded_runner_run_many(tmp_path: Path) -> None:
+    rec = tmp_path / "commands.json"
+    rec.write_text(json.dumps([{"argv": ["a", "{root}"], "returncode": 0, "stdout": "x", "stderr": ""}]))
+    runner = RecordedRunner(rec, tmp_path)
+    a, b = runner.run_many([["a", str(tmp_path)], ["b"]], timeout=5)
+    assert (a.returncode, a.stdout, b.returncode) == (0, "x", 127)
+
+
+# --- where boot entries come from ----------------------------------------------------
+def test_mountinfo_and_mounts_parsing() -> None:
+    info = "1 0 253:0 / / rw - xfs /dev/x rw\n60 1 8:1 / /bo\\040ot rw - xfs /dev/sda1 rw\n61 1 8:1 / /boot rw - xfs a rw\n"
+    assert bootread.mount_points_of_mountinfo(info) == {"/", "/bo ot", "/boot"}
+    assert bootread.mount_points_of_mounts("/dev/sda1 /boot xfs rw 0 0\nproc /proc proc rw 0 0\n") == {
+        "/boot",
+        "/proc",
+    }
+
+
+def _tree(tmp_path: Path, files: dict) -> Host:
+    for path, (text, mode) in files.items():
+        target = tmp_path / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        target.chmod(mode)
+    return Host(root=tmp_path)
+
+
+SCRIPT = (REPO / "simhost" / "data" / "grubby-bls.fedora-68f872a").read_text()
+WRAPPER = (
+    '#!/bin/bash\nif [[ -x /usr/libexec/grubby/grubby ]] ; then\n\texec /usr/libexec/grubby/grubby "${@}"\n'
+    'elif [[ -x /usr/libexec/grubby/grubby-bls ]] ; then\n\texec /usr/libexec/grubby/grubby-bls "${@}"\nfi\n'
+)
+
+
+def test_grubby_flavor_from_the_script_the_wrapper_or_refused(tmp_path: Path) -> None:
+    host = _tree(tmp_path / "a", {"/usr/sbin/grubby": (SCRIPT, 0o755)})
+    assert bootread.grubby_bls_flavor(host)[0] is not None
+    host = _tree(tmp_path / "b", {"/usr/sbin/grubby": (WRAPPER, 0o755), bootread.GRUBBY_BLS: (SCRIPT, 0o755)})
+    assert bootread.grubby_bls_flavor(host)[0] is not None
+    host = _tree(
+        tmp_path / "c",
+        {
+            "/usr/sbin/grubby": (WRAPPER, 0o755),
+            bootread.GRUBBY_BLS: (SCRIPT, 0o755),
+            bootread.GRUBBY_C: ("\x7fELF", 0o755),
+        },
+    )
+    flavor, why = bootread.grubby_bls_flavor(host)
+    assert flavor is None and "grubby-deprecated" in why
+    host = _tree(tmp_path / "d", {"/usr/sbin/grubby": (SCRIPT.replace("sort -Vr", "sort -r"), 0o755)})
+    assert bootread.grubby_bls_flavor(host)[0] is None  # a read path no recorded revision has
+    assert bootread.grubby_bls_flavor(Host(root=tmp_path / "none"))[0] is None
+
+
+def _grubby_c_pairs():
+    data = json.loads(GRUBBY_C.read_text())
+    plain = {}
+    for case in data["cases"]:
+        argv = case["argv"]
+        if (
+            len(argv) == 2
+            and argv[0].startswith("--config-file=")
+            and argv[1] in ("--info=ALL", "--default-kernel")
+        ):
+            if not case["files"]["changed"] and not case["files"]["removed"]:
+                plain.setdefault((case["layout"], argv[0]), {})[argv[1]] = case
+    return data["layouts"], {k: v for k, v in plain.items() if len(v) == 2}
+
+
+def test_rhel7_default_equals_c_grubby_default_kernel_where_derived() -> None:
+    layouts, pairs = _grubby_c_pairs()
+    derived = 0
+    for (layout, config), case in pairs.items():
+        info = case["--info=ALL"]
+        if info["rc"] != 0:
+            continue
+        files = layouts[layout]
+        cfg_path = config.split("=", 1)[1].replace("{root}", "")
+        env_path = str(Path(cfg_path).parent / "grubenv")
+        entries = list(boot.parse_grubby_info(info["stdout"]))
+        got = bootread.grub2_default_kernel(entries, files[cfg_path], files[env_path])
+        if got is None:
+            continue  # not derivable: the reader asks grubby --default-kernel
+        derived += 1
+        want = boot.parse_grubby_default_kernel(case["--default-kernel"]["stdout"])
+        assert got == want, layout
+    assert derived >= 9  # stock, uefi, saved indexes, custom titles; the odd layouts ask grubby
+
+
+# --- the schema cache -----------------------------------------------------------------
+def test_schema_cache_skips_jsonschema_only_for_a_text_that_passed(tmp_path: Path, monkeypatch) -> None:
+    state = str(REPO / "states" / "default.yaml")
+    host = Host(root=tmp_path)
+    cache = SchemaCache(host)
+    first = load_state(state, cache=cache)
+    assert not (tmp_path / "var").exists()  # nothing written before the run says it went well
+    cache.save()
+    assert (tmp_path / CACHE_FILE.lstrip("/")).stat().st_mode & 0o777 == 0o600
+
+    def boom(data):
+        raise AssertionError("jsonschema asked again")
+
+    monkeypatch.setattr("reconciler.state.schema_errors", boom)
+    assert load_state(state, cache=SchemaCache(host)) == first
+    (tmp_path / CACHE_FILE.lstrip("/")).chmod(0o644)  # not root-only any more: not trusted
+    with pytest.raises(AssertionError, match="asked again"):
+        load_state(state, cache=SchemaCache(host))
+    monkeypatch.setattr("reconciler.state.schema_errors", schema_mod.schema_errors)
+    other = tmp_path / "other.yaml"
+    other.write_text(Path(state).read_text() + "\n# changed\n")
+    (tmp_path / CACHE_FILE.lstrip("/")).chmod(0o600)
+    monkeypatch.setattr("reconciler.state.schema_errors", boom)
+    with pytest.raises(AssertionError):  # a new text is validated
+        load_state(str(other), cache=SchemaCache(host))
+
+
+def test_plan_only_reads_the_cache(tmp_path: Path) -> None:
+    load_state(str(REPO / "states" / "default.yaml"), cache=SchemaCache(Host(root=tmp_path), record=False))
+    assert not (tmp_path / "var").exists()
+
+
+def test_validate_imports_no_facts_plan_or_render() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "reconciler", "validate", "states/default.yaml"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert "reconciler.state" in modules
+    assert not {
+        m for m in modules if m.startswith(("reconciler.facts", "reconciler.plan", "reconciler.render"))
+    }
+    assert "tenacity" not in modules
