@@ -432,3 +432,23 @@ def test_a_new_kernel_rt_boots_with_the_reservation_at_its_first_boot(fresh, tmp
     proc = rtkdump(host, "apply", state, "--json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout)["done"] == []
+
+
+def test_rhel7_grub_cfg_with_text_between_entries_is_planned_right(fresh):
+    # The real C grubby counts text after a `}` as a "non linux entry" (shifting indexes), and every
+    # stock grub.cfg ends with such text: rtkdump must still edit the RT entry, and only it.
+    host = fresh("7.9")
+    cfg = host / "boot/grub2/grub.cfg"
+    lines = cfg.read_text().splitlines(keepends=True)
+    second = next(i for i, line in enumerate(lines) if line.startswith("menuentry") and ".rt" not in line)
+    lines.insert(second, "### an admin's note between two entries ###\nset timeout=7\n")
+    cfg.write_text("".join(lines))
+    assert rtkdump(host, "apply", DEFAULT_STATE).returncode == 2
+    simhost("reboot", host)
+    assert rtkdump(host, "apply", DEFAULT_STATE).returncode == 0
+    loader = facts(host)["bootloader"]["value"]
+    linux = [e for e in loader["entries"] if e["kernel"]]
+    assert not all(e["kernel"] for e in loader["entries"]), "the non linux entries are listed"
+    with_ck = [e["kernel"] for e in linux if any(a.startswith("crashkernel=") for a in e["args"])]
+    assert with_ck == [e["kernel"] for e in linux if ".rt" in e["kernel"]]
+    assert "set timeout=7" in cfg.read_text()
