@@ -162,11 +162,6 @@ def test_rhel9_rpm_installs_with_dnf_and_plans_from_the_installed_files(rhel9_rp
     assert "packages:install" in ids and "file:/etc/kdump.conf" in ids
 
 
-@pytest.mark.xfail(
-    reason="reconciler: with jsonschema 3.2.0 (RHEL 9's python3-jsonschema, vendored on 7/8) the "
-    "state schema's urn: $id breaks $ref resolution (RefResolutionError: unknown url type '')",
-    strict=False,
-)
 def test_rhel7_rpm_vendors_every_dependency(tmp_path):
     """The RHEL 7 build carries PyYAML (pure Python), jsonschema 3.2.0 and its deps, tenacity: with
     only the standard library on sys.path (-S -s), the installed files validate and plan."""
