@@ -226,7 +226,7 @@ def _entry_summary(host) -> List[str]:
 
 
 def _version() -> str:
-    """The installed distribution's version (the simulator shares no code with the reconciler)."""
+    """The installed distribution's version (not the reconciler's __version__: the simulator imports only its rule table)."""
     try:
         from importlib.metadata import version
 

@@ -1,7 +1,10 @@
 """kdumpctl start's kdump.conf checks on the simulated host: the per-release rules, the real messages.
 
-The rules are ``simhost/kdumprules`` (a copy of the reconciler's rule tables:
-the simulator imports nothing from reconciler/).  This module only turns the
+The rules are ``reconciler.rules.kdumpctl``, the one table of what the real kdumpctl,
+mkdumprd and makedumpfile of each release accept (a pure module: text in, findings out).
+It is the one thing the simulator imports from reconciler/: a private copy had drifted
+within hours and could never disagree usefully; the independent check is the corpus of the
+real tools' verdicts (tests/fixtures/kdumpconf-corpus).  This module only turns the
 simulated host into what those rules ask (files, fstab, the kdump initramfs)
 and the findings into kdumpctl's output: the real script stops at its first
 error, after the warnings printed before it; kdumpctl's own checks run before
@@ -14,7 +17,8 @@ import os
 import re
 from typing import List, Optional, Tuple
 
-from . import kdumprules
+from reconciler.rules import kdumpctl as kdumprules
+
 from .host import Host
 
 CONF = "/etc/kdump.conf"

@@ -4,7 +4,7 @@ Messages follow platform-facts §4.3 and §7: RHEL 7 prints bare lines on
 stdout (errors that the real script sends with ``>&2`` go to stderr), RHEL 8+
 prints every line on stderr with a ``kdump: `` prefix (kdump-logger).  What
 ``start`` refuses in kdump.conf, and with which message, is the per-release
-rule table of docs/kdumpctl-rules.md (simhost/kdumprules, via kdumpcheck).
+rule table of docs/kdumpctl-rules.md (reconciler.rules.kdumpctl, via kdumpcheck).
 
 The crashkernel verbs follow the real kdumpctl of each release's build (rhkdump/kdump-utils
 history): 9.2 = Fedora kexec-tools 2.0.25-4 (bc4196a), 9.4 = 2.0.27-5 (00d40c4), 10.0 = kdump-utils
@@ -20,7 +20,9 @@ import re
 import sys
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
-from . import kdumpcheck, kdumprules
+from reconciler.rules import kdumpctl as kdumprules
+
+from . import kdumpcheck
 from .host import Host, installed_command
 from .kdumpcheck import iter_config
 from .kdumpctl_crashkernel import reset_after_update, reset_crashkernel, reset_for_installed_kernel

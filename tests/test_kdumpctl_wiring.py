@@ -166,6 +166,7 @@ def test_validate_refuses_core_collectors_no_release_accepts(target, collector, 
 
 def test_validate_accepts_F_for_ssh_and_raw():
     for target in ("{type: ssh, server: kdump@h.example.com}", "{type: raw, device: /dev/sdb1}"):
-        load_state_text(
+        state = load_state_text(
             f"version: 1\ndump:\n  target: {target}\n  core_collector: makedumpfile -F -l -d 31\n", "s"
         )
+        assert state.dump.core_collector == "makedumpfile -F -l -d 31"
