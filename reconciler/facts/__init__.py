@@ -162,19 +162,37 @@ def file_fact(
     follow: bool = True,
 ) -> Fact:
     """A fact read from one file. ``absent_known``: a missing file is itself a known answer."""
+    return file_facts(host, path, {name: parse}, absent=absent, absent_known=absent_known, follow=follow)[
+        name
+    ]
+
+
+def file_facts(
+    host: Host,
+    path: str,
+    parsers: Dict[str, Callable[[str], object]],
+    *,
+    absent=None,
+    absent_known=False,
+    follow: bool = True,
+) -> Dict[str, Fact]:
+    """Several facts from one read of one file (each its own parser), e.g. /proc/iomem."""
     source = f"file {path}"
     try:
         text = host.read_text(path, follow=follow)
     except FileNotFoundError:
         if absent_known:
-            return Fact.of(name, source, absent)
-        return Fact.missing(name, source, f"{path}: file not found")
+            return {name: Fact.of(name, source, absent) for name in parsers}
+        return {name: Fact.missing(name, source, f"{path}: file not found") for name in parsers}
     except OSError as exc:
-        return Fact.missing(name, source, f"{path}: {_why_unreadable(exc)}")
-    try:
-        return Fact.of(name, source, parse(text))
-    except (ParseError, ValueError) as exc:
-        return Fact.missing(name, source, f"{path}: cannot parse: {exc}")
+        return {name: Fact.missing(name, source, f"{path}: {_why_unreadable(exc)}") for name in parsers}
+    out: Dict[str, Fact] = {}
+    for name, parse in parsers.items():
+        try:
+            out[name] = Fact.of(name, source, parse(text))
+        except (ParseError, ValueError) as exc:
+            out[name] = Fact.missing(name, source, f"{path}: cannot parse: {exc}")
+    return out
 
 
 # --- the facts ---------------------------------------------------------------
@@ -302,7 +320,12 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
             dmi_values[attr] = host.read_text(f"/sys/class/dmi/id/{attr}")
         except OSError:
             dmi_values[attr] = None  # the attribute exists only if firmware provides it
-    iomem = file_fact(host, "iomem_crash", "/proc/iomem", kernel.parse_iomem_crash)
+    iomem_facts = file_facts(
+        host,
+        "/proc/iomem",
+        {"iomem_crash": kernel.parse_iomem_crash, "system_ram": kernel.parse_iomem_system_ram},
+    )
+    iomem = iomem_facts["iomem_crash"]
     if iomem.known and iomem.value is None:
         iomem = Fact.missing(
             "iomem_crash", iomem.source, "/proc/iomem shows all-zero addresses (read as non-root)"
@@ -335,7 +358,7 @@ def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
             host, "kexec_crash_loaded", "/sys/kernel/kexec_crash_loaded", kernel.parse_kexec_crash_loaded
         ),
         memory=file_fact(host, "memory", "/proc/meminfo", platform.parse_meminfo),
-        system_ram=file_fact(host, "system_ram", "/proc/iomem", kernel.parse_iomem_system_ram),
+        system_ram=iomem_facts["system_ram"],  # the same read of /proc/iomem
         dmi=Fact.of(
             "dmi",
             dmi_source,
