@@ -195,10 +195,10 @@ def cmd_plan(args, out: TextIO, err: TextIO) -> int:
     strict_modes(args.state, args.insecure_state_ok, err)
     from .plan.planner import plan_for
     from .render import plan_json, render_plan
-    from .state.cache import SchemaCache
+    from .state.cache import StateCache
 
     # a bad state file fails before the host is touched (plan only reads the cache)
-    desired = load_state(args.state, cache=SchemaCache.under(args.root, record=False))
+    desired = load_state(args.state, cache=StateCache.under(args.root, record=False))
     host = Host.open(args.root, timeout=args.timeout)
     host.insecure_ok = args.insecure_state_ok
     plan = plan_for(host, desired)
@@ -254,7 +254,7 @@ def cmd_apply(args, out: TextIO, err: TextIO) -> int:
 
     if args.crash_test and not args.yes_crash_this_host:
         raise ApplyError("--crash-test crashes this host on purpose; add --yes-crash-this-host to confirm")
-    from .state.cache import SchemaCache
+    from .state.cache import StateCache
 
     require_root("apply")
     saved = load_saved_plan(args.target)
@@ -262,7 +262,7 @@ def cmd_apply(args, out: TextIO, err: TextIO) -> int:
         strict_modes(args.target, args.insecure_state_ok, err)
     state_path = saved["state_file"] if saved else args.target
     strict_modes(state_path, args.insecure_state_ok, err)
-    cache = SchemaCache.under(args.root)
+    cache = StateCache.under(args.root)
     desired = load_state(state_path, cache=cache)
     host = Host.open(args.root, timeout=args.timeout)
     host.insecure_ok = args.insecure_state_ok

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.errors import StateFileError
 from reconciler.facts import boot, bootread
 from reconciler.host import Host, RecordedRunner, SubprocessRunner
 from reconciler.state import load_state
-from reconciler.state import schema as schema_mod
-from reconciler.state.cache import CACHE_FILE, SchemaCache
+from reconciler.state.cache import CACHE_FILE, StateCache
 
 REPO = Path(__file__).resolve().parent.parent
 GRUBBY_C = REPO / "tests" / "fixtures" / "grubby-c" / "cases.json"
@@ -138,35 +138,134 @@ def test_rhel7_default_equals_c_grubby_default_kernel_where_derived() -> None:
     assert derived >= 9  # stock, uefi, saved indexes, custom titles; the odd layouts ask grubby
 
 
-# --- the schema cache -----------------------------------------------------------------
-def test_schema_cache_skips_jsonschema_only_for_a_text_that_passed(tmp_path: Path, monkeypatch) -> None:
+# --- the state cache ------------------------------------------------------------------
+def _state_texts():
+    paths = sorted((REPO / "states").glob("*.yaml"))
+    paths += sorted((REPO / "tests" / "fixtures" / "conformance-states").glob("*.yaml"))
+    paths += sorted((REPO / "tests" / "bad_states").glob("*.yaml"))
+    return [p for p in paths if p.is_file()]
+
+
+@pytest.mark.parametrize("path", _state_texts(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_kept_parse_is_the_parse(path: Path) -> None:
+    from reconciler.state.doc import Doc
+    from reconciler.state.yamlpos import parse
+
+    doc = Doc(str(path))
+    try:
+        parse(path.read_text(encoding="utf-8"), doc)
+    except (StateFileError, UnicodeDecodeError):
+        return  # refused by the parse: such a text is never kept
+    plain = doc.to_plain()
+    if plain is None:
+        return
+    kept = Doc.from_plain(str(path), json.loads(json.dumps(plain)))
+    # json.dumps compares key order too: errors are reported in document order
+    assert json.dumps(kept.data) == json.dumps(doc.data)
+    assert kept.data == doc.data
+    assert kept.key_pos == doc.key_pos and list(kept.key_pos) == list(doc.key_pos)
+    assert kept.value_pos == doc.value_pos
+    assert kept.collections == doc.collections
+
+
+def test_a_parse_json_cannot_carry_is_not_kept() -> None:
+    import datetime
+
+    from reconciler.state.doc import Doc
+
+    doc = Doc("x.yaml")
+    doc.data = {"version": 1, "when": datetime.date(2026, 12, 2)}
+    assert doc.to_plain() is None
+    doc.data = {"version": 1, "ok": [1, 2.5, True, None, "s"]}
+    assert doc.to_plain() is not None
+
+
+def test_state_cache_skips_yaml_and_jsonschema_only_for_a_text_that_passed(
+    tmp_path: Path, monkeypatch
+) -> None:
     state = str(REPO / "states" / "default.yaml")
     host = Host(root=tmp_path)
-    cache = SchemaCache(host)
+    cache = StateCache(host)
     first = load_state(state, cache=cache)
     assert not (tmp_path / "var").exists()  # nothing written before the run says it went well
     cache.save()
-    assert (tmp_path / CACHE_FILE.lstrip("/")).stat().st_mode & 0o777 == 0o600
+    kept = tmp_path / CACHE_FILE.lstrip("/")
+    assert kept.stat().st_mode & 0o777 == 0o600
 
-    def boom(data):
-        raise AssertionError("jsonschema asked again")
+    def boom(*args):
+        raise AssertionError("asked again")
 
     monkeypatch.setattr("reconciler.state.schema_errors", boom)
-    assert load_state(state, cache=SchemaCache(host)) == first
-    (tmp_path / CACHE_FILE.lstrip("/")).chmod(0o644)  # not root-only any more: not trusted
+    monkeypatch.setattr("reconciler.state._parse", boom)
+    again = load_state(state, cache=StateCache(host))
+    assert again == first and again.locations == first.locations and again.source == first.source
+    kept.chmod(0o644)  # not root-only any more: not trusted
     with pytest.raises(AssertionError, match="asked again"):
-        load_state(state, cache=SchemaCache(host))
-    monkeypatch.setattr("reconciler.state.schema_errors", schema_mod.schema_errors)
+        load_state(state, cache=StateCache(host))
+    kept.chmod(0o600)
     other = tmp_path / "other.yaml"
     other.write_text(Path(state).read_text() + "\n# changed\n")
-    (tmp_path / CACHE_FILE.lstrip("/")).chmod(0o600)
-    monkeypatch.setattr("reconciler.state.schema_errors", boom)
-    with pytest.raises(AssertionError):  # a new text is validated
-        load_state(str(other), cache=SchemaCache(host))
+    with pytest.raises(AssertionError):  # a new text is parsed and validated
+        load_state(str(other), cache=StateCache(host))
+
+
+def test_the_kept_parse_names_the_file_it_is_loaded_as(tmp_path: Path) -> None:
+    host = Host(root=tmp_path)
+    text = (REPO / "states" / "default.yaml").read_text()
+    one, two = tmp_path / "one.yaml", tmp_path / "two.yaml"
+    one.write_text(text)
+    two.write_text(text)
+    cache = StateCache(host)
+    load_state(str(one), cache=cache)
+    cache.save()
+    loaded = load_state(str(two), cache=StateCache(host))
+    assert loaded.source == str(two)
+    assert all(loc.startswith(str(two) + ":") for loc in loaded.locations.values())
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "not json",
+        "[]",
+        '{"format": 2, "entries": []}',
+        '{"format": 1, "entries": {}}',
+        '{"format": 1, "entries": [1, {"key": "K"}, {"key": "K", "doc": {"data": 1}}]}',
+    ],
+)
+def test_a_cache_file_rtkdump_did_not_write_is_a_miss(tmp_path: Path, content: str) -> None:
+    from reconciler.state.cache import cache_key
+    from reconciler.state.schema import schema_text
+
+    state = REPO / "states" / "default.yaml"
+    kept = tmp_path / CACHE_FILE.lstrip("/")
+    kept.parent.mkdir(parents=True, mode=0o700)
+    kept.write_text(content.replace("K", cache_key(state.read_text(), schema_text())))
+    kept.chmod(0o600)
+    cache = StateCache(Host(root=tmp_path))
+    assert load_state(str(state), cache=cache) == load_state(str(state))
+    cache.save()  # and is replaced by one that is
+    assert (
+        StateCache(Host(root=tmp_path)).lookup(cache_key(state.read_text(), schema_text()), "x") is not None
+    )
+
+
+def test_saving_removes_the_keys_only_cache_of_earlier_versions(tmp_path: Path) -> None:
+    from reconciler.state.cache import LEGACY_CACHE_FILE
+
+    legacy = tmp_path / LEGACY_CACHE_FILE.lstrip("/")
+    legacy.parent.mkdir(parents=True, mode=0o700)
+    legacy.write_text("0" * 64 + "\n")
+    legacy.chmod(0o600)
+    cache = StateCache(Host(root=tmp_path))
+    load_state(str(REPO / "states" / "default.yaml"), cache=cache)
+    cache.save()
+    assert not legacy.exists() and (tmp_path / CACHE_FILE.lstrip("/")).exists()
 
 
 def test_plan_only_reads_the_cache(tmp_path: Path) -> None:
-    load_state(str(REPO / "states" / "default.yaml"), cache=SchemaCache(Host(root=tmp_path), record=False))
+    load_state(str(REPO / "states" / "default.yaml"), cache=StateCache(Host(root=tmp_path), record=False))
     assert not (tmp_path / "var").exists()
 
 

@@ -179,3 +179,39 @@ def test_commands_run_polite_on_housekeeping_cpus(tmp_path: Path) -> None:
             assert record["policy"] == os.SCHED_IDLE
         if "I/O priority" not in notes:
             assert record["ioprio"] >> 13 == 3  # IOPRIO_CLASS_IDLE
+
+
+def _imported(root: Path, *args: str) -> tuple:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "reconciler", *args, "--root", str(root)],
+        cwd=REPO,
+        env=exec_env(root),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    modules = {
+        line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")
+    }
+    return proc.returncode, modules, proc.stdout + proc.stderr[-2000:]
+
+
+def test_a_converged_apply_imports_no_yaml_schema_retry_or_shutil(tmp_path: Path) -> None:
+    root = tmp_path / "h"
+    state = str(REPO / "states" / "default.yaml")
+    simhost("create", str(root), "--release", "9.4", "--force", "-q")
+    simhost("exec", str(root), "--", "true")  # writes the stand-ins
+    rc, modules, out = _imported(root, "apply", state)
+    assert rc == 2 and "yaml" in modules and "jsonschema" in modules, out  # first run: parsed, validated
+    simhost("reboot", str(root))
+    rc, modules, out = _imported(root, "apply", state)
+    assert rc == 0, out
+    heavy = {"yaml", "jsonschema", "tenacity", "shutil", "bz2", "lzma", "datetime"}
+    rc, modules, out = _imported(root, "apply", state)
+    assert rc == 0 and "reconciler.plan.planner" in modules and not modules & heavy, sorted(modules & heavy)
+    rc, modules, out = _imported(root, "plan", state)
+    assert rc == 0 and not modules & heavy, sorted(modules & heavy)
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(Path(state).read_text() + "# a comment: a new text, parsed and validated again\n")
+    rc, modules, out = _imported(root, "apply", str(changed))
+    assert rc == 0 and {"yaml", "jsonschema"} <= modules, out

@@ -260,6 +260,10 @@ class Host:
         files.copy_private(source, target, data, st)
         return True
 
+    def remove_file(self, host_path: str) -> None:
+        """Remove a file (a symlink itself, never what it points to); FileNotFoundError when absent."""
+        os.unlink(self.path(host_path))
+
     def lock(
         self, host_path: str, timeout: float, sleep: Callable[[float], None] = time.sleep
     ) -> files.FileLock:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Optional
 from ..digest import sha256
 from ..errors import StateFileError
 from .build import build
+from .doc import Doc, line_col
 from .model import DesiredState
 from .schema import (
     SCHEMA_NAME,
@@ -43,10 +44,9 @@ from .schema import (
     type_name,
 )
 from .semantic import check_after_schema, check_before_schema
-from .yamlpos import Doc, line_col, parse
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .cache import SchemaCache
+    from .cache import StateCache
 
 __all__ = [
     "SUPPORTED_VERSIONS",
@@ -79,12 +79,27 @@ def check_line_breaks(text: str, doc: Doc) -> None:
 MAX_FILE_BYTES = 1024 * 1024
 
 
-def _load(text: str, path: str, sha256: str, cache: Optional[SchemaCache] = None) -> DesiredState:
+def _parse(text: str, path: str) -> Doc:
+    from .yamlpos import parse  # PyYAML: only for a text the cache does not hold
+
     doc = Doc(path)
-    if text.startswith("\ufeff"):
-        text = text[1:]
     check_line_breaks(text, doc)
     parse(text, doc)
+    return doc
+
+
+def _load(text: str, path: str, sha256: str, cache: Optional[StateCache] = None) -> DesiredState:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    key = doc = None
+    if cache is not None:
+        from .cache import cache_key
+
+        key = cache_key(text, schema_text())
+        doc = cache.lookup(key, path)
+    validated = doc is not None  # this very text (and schema, and rtkdump) passed before
+    if doc is None:
+        doc = _parse(text, path)
     data = doc.data
     if data is None:
         raise doc.error(
@@ -112,18 +127,13 @@ def _load(text: str, path: str, sha256: str, cache: Optional[SchemaCache] = None
             hint="write version: 1, or use the rtkdump release that wrote this format",
         )
     check_before_schema(doc)
-    key = None
-    if cache is not None:
-        from .cache import cache_key
-
-        key = cache_key(text, schema_text())
-    if key is None or cache is None or not cache.passed(key):
+    if not validated:
         errors = schema_errors(data)
         if errors:
             raise schema_error(best_error(errors), doc)
     check_after_schema(doc)
     if key is not None and cache is not None:
-        cache.record(key)
+        cache.record(key, doc)
     return build(doc, sha256)
 
 
@@ -132,10 +142,11 @@ def load_state_text(text: str, path: str) -> DesiredState:
     return _load(text, path, sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
 
 
-def load_state(path: str, cache: Optional[SchemaCache] = None) -> DesiredState:
+def load_state(path: str, cache: Optional[StateCache] = None) -> DesiredState:
     """Read, validate and return the state file at ``path``. Raises StateFileError.
 
-    ``cache`` (state/cache.py): skip the JSON schema for a text that already passed it.
+    ``cache`` (state/cache.py): skip the YAML parse and the JSON schema for a text that
+    already passed them.
     """
     from ..host.safety import read_regular
 

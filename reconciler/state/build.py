@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+from .doc import Doc, FieldPath, dotted
 from .model import (
     CrashkernelSpec,
     DesiredState,
@@ -20,7 +21,6 @@ from .model import (
 )
 from .safety import KERNELVER_WORDS
 from .schema import default_of
-from .yamlpos import Doc, FieldPath, dotted
 
 
 def _value(data: Dict[str, Any], *at: str) -> Any:

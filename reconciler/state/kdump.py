@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..formats.kdumpconf import default_core_collector
 from ..rules.kdumpctl import RELEASES, Finding, check_kdump_conf
-from .yamlpos import Doc, FieldPath, get
+from .doc import Doc, FieldPath, get
 
 # (directive, value, field the line comes from)
 Line = Tuple[str, str, FieldPath]

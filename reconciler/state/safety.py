@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Optional, Tuple
 
+from .doc import FieldPath, get, strings
 from .schema import closest
-from .yamlpos import FieldPath, get
 
 # Characters refused in anything written to kdump.conf, /etc/sysconfig/kdump
 # (a sourced shell fragment) or a kernel command line.
@@ -266,8 +266,6 @@ def check_string(at: FieldPath, value: str, data: Any) -> Optional[Tuple[str, st
 
 def check_strings(doc: Any) -> None:
     """Raise the located error of the first unsafe string in the document."""
-    from .yamlpos import strings
-
     for at, value in strings(doc.data):
         problem = check_string(at, value, doc.data)
         if problem:

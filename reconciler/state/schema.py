@@ -7,14 +7,13 @@ into a ``StateFileError`` by one small handler per schema keyword (``_HANDLERS``
 
 from __future__ import annotations
 
-import datetime
 import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..errors import StateFileError
-from .yamlpos import Doc, FieldPath, dotted
+from .doc import Doc, FieldPath, dotted
 
 SCHEMA_NAME = "state-v1.schema.json"
 
@@ -156,9 +155,15 @@ def type_name(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
-    if isinstance(value, (datetime.date, datetime.datetime)):
+    if isinstance(value, _dates()):
         return f"the date {value} (YAML reads unquoted dates as dates)"
     return type(value).__name__
+
+
+def _dates() -> Tuple[type, ...]:
+    import datetime  # only on the way to an error message (a converged run imports none)
+
+    return (datetime.date,)  # datetime.datetime is a date too
 
 
 _EXPECTED = {
@@ -234,7 +239,7 @@ def _type(x: _Err) -> StateFileError:
     want = " or ".join(_EXPECTED.get(str(t), str(t)) for t in expected)
     inst, desc = x.inst, x.desc
     hint = desc
-    if "string" in expected and isinstance(inst, (bool, int, float, datetime.date)):
+    if "string" in expected and isinstance(inst, (bool, int, float) + _dates()):
         hint = "quote the value to make it a string" + (f". {desc}" if desc else "")
     elif "boolean" in expected and isinstance(inst, str):
         hint = "write true or false without quotes"

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Dict
 
 from ..rules.crashkernel import parse_crashkernel
+from .doc import Doc, FieldPath, get
 from .kdump import check_kdump
 from .safety import check_strings
-from .yamlpos import Doc, FieldPath, get
 
 
 def _check_crashkernel(doc: Doc) -> None:

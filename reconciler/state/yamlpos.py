@@ -8,15 +8,12 @@ refused here, before any schema sees the data.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, Optional, Set, Tuple, Union
+from typing import Any, Dict
 
 import yaml
 
 from ..errors import StateFileError
-
-Key = Union[str, int]
-FieldPath = Tuple[Key, ...]
-Pos = Tuple[int, int]
+from .doc import Doc, FieldPath, Pos, dotted, line_col
 
 _T = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = _T + "str", _T + "int", _T + "float", _T + "bool", _T + "null"
@@ -51,73 +48,8 @@ def _tag_name(tag: str) -> str:
     return "!!" + tag[len(_T) :] if tag.startswith(_T) else tag
 
 
-def dotted(at: FieldPath) -> str:
-    out = ""
-    for part in at:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + part
-    return out
-
-
 def _node_pos(node: yaml.Node) -> Pos:
     return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-class Doc:
-    """The parsed file: plain Python data plus where each field was written."""
-
-    def __init__(self, source: str):
-        self.source = source
-        self.data: Any = None
-        self.key_pos: Dict[FieldPath, Pos] = {}
-        self.value_pos: Dict[FieldPath, Pos] = {}
-        self.collections: Set[FieldPath] = set()
-
-    def pos(self, at: FieldPath, on: str = "value") -> Pos:
-        table = self.key_pos if on == "key" else self.value_pos
-        at = tuple(at)
-        while True:
-            if at in table:
-                return table[at]
-            if at in self.value_pos:
-                return self.value_pos[at]
-            if not at:
-                return (1, 1)
-            at = at[:-1]
-
-    def error(
-        self,
-        message: str,
-        at: FieldPath = (),
-        *,
-        on: str = "value",
-        pos: Optional[Pos] = None,
-        field: Optional[str] = None,
-        hint: Optional[str] = None,
-    ) -> StateFileError:
-        line, column = pos if pos is not None else self.pos(at, on)
-        if field is None:
-            field = dotted(at) or None
-        return StateFileError(
-            message,
-            path=self.source,
-            line=line,
-            column=column,
-            field=field,
-            hint=hint or "see docs/state-file.md",
-        )
-
-    def location(self, at: FieldPath) -> str:
-        on = "key" if at in self.collections else "value"
-        line, column = self.pos(at, on)
-        return f"{self.source}:{line}:{column}"
-
-
-def line_col(text: str, index: int) -> Pos:
-    before = text[:index]
-    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
 
 
 def parse(text: str, doc: Doc) -> None:
@@ -237,27 +169,3 @@ def _walk(loader: _MarkedLoader, node: yaml.Node, at: FieldPath, doc: Doc) -> An
         at,
         hint="remove the tag: a state file holds plain strings, numbers, booleans, lists and mappings",
     )
-
-
-def get(data: Any, at: FieldPath, default: Any = None) -> Any:
-    """The value at ``at`` in plain data, or ``default`` when any step is missing."""
-    for part in at:
-        if isinstance(data, dict) and isinstance(part, str) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
-            data = data[part]
-        else:
-            return default
-    return data
-
-
-def strings(data: Any, at: FieldPath = ()) -> Iterator[Tuple[FieldPath, str]]:
-    """Every string in the data with its field path, in document order."""
-    if isinstance(data, dict):
-        for k, v in data.items():
-            yield from strings(v, at + (k,))
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            yield from strings(v, at + (i,))
-    elif isinstance(data, str):
-        yield at, data
