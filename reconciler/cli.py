@@ -33,15 +33,46 @@ def use_color(stream: TextIO) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
+def terminal_columns() -> int:
+    """shutil.get_terminal_size().columns, without importing shutil.
+
+    argparse's HelpFormatter imports shutil (which maps bz2 and lzma: about
+    0.5 MiB of a cron run's peak memory) on every add_argument, to size help
+    text nobody prints; the answer is the same: $COLUMNS, else the terminal
+    on stdout, else 80.
+    """
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width=None):
+        if width is None:
+            width = terminal_columns() - 2  # as argparse does
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rtkdump",
+        formatter_class=HelpFormatter,
         description="Declarative kdump for RHEL for Real Time hosts: validate a state file, "
         "show the facts, plan the changes.",
     )
     parser.add_argument("--version", action="version", version=f"rtkdump {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+
+    def command(name: str, **kwargs) -> argparse.ArgumentParser:
+        return sub.add_parser(name, formatter_class=HelpFormatter, **kwargs)
 
     def textfile_arg(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -70,17 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
             "says so loudly",
         )
 
-    p = sub.add_parser("validate", help="check state files; exit 0 when all are valid, 1 otherwise")
+    p = command("validate", help="check state files; exit 0 when all are valid, 1 otherwise")
     p.add_argument("states", nargs="+", metavar="STATE")
 
-    p = sub.add_parser("facts", help="show what rtkdump reads from the host")
+    p = command("facts", help="show what rtkdump reads from the host")
     host_args(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--state", metavar="STATE", help="also ask about this state's packages and dump path")
 
-    p = sub.add_parser(
-        "plan", help="show what apply would change; exit 0 converged, 2 changes pending, 1 error"
-    )
+    p = command("plan", help="show what apply would change; exit 0 converged, 2 changes pending, 1 error")
     host_args(p)
     strict_args(p)
     p.add_argument("state", metavar="STATE")
@@ -89,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--out", metavar="FILE", help="also save the plan as JSON to FILE")
 
-    p = sub.add_parser("apply", help="carry the plan out; exit 0 converged, 2 waiting for a reboot, 1 failed")
+    p = command("apply", help="carry the plan out; exit 0 converged, 2 waiting for a reboot, 1 failed")
     host_args(p)
     strict_args(p)
     textfile_arg(p)
@@ -113,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long to wait for another apply to finish (default 60)",
     )
 
-    p = sub.add_parser(
+    p = command(
         "status",
         help="what the host is now: reservation, capture kernel, last apply, crash test, pending reboot",
     )
@@ -121,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     textfile_arg(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
-    p = sub.add_parser("history", help="the runs in the journal (/var/lib/rtkdump/journal.jsonl)")
+    p = command("history", help="the runs in the journal (/var/lib/rtkdump/journal.jsonl)")
     host_args(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     return parser

@@ -218,3 +218,26 @@ def test_apply_verdict_is_coloured_only_when_asked():
     report = ApplyReport(run_id="r", state_file="s.yaml", result="converged", exit_code=0)
     assert "\033[32m" in render_apply(report, color=True)
     assert "\033[" not in render_apply(report)
+
+
+@pytest.mark.parametrize("columns", ["50", "100", "0", "junk", None])
+def test_help_is_what_argparse_prints_at_the_same_width(columns, monkeypatch) -> None:
+    # rtkdump's formatter only avoids importing shutil; the help must not change
+    import argparse
+    import shutil
+
+    from reconciler import cli
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert cli.terminal_columns() == shutil.get_terminal_size().columns
+
+    def helps(parser: argparse.ArgumentParser) -> list:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return [parser.format_help()] + [p.format_help() for p in sub.choices.values()]
+
+    ours = helps(cli.build_parser())
+    monkeypatch.setattr(cli, "HelpFormatter", argparse.HelpFormatter)
+    assert ours == helps(cli.build_parser())
