@@ -327,7 +327,10 @@ def write_metrics(host: Host, directory: str, report=None, failed: bool = False)
     from .apply.status import host_status
     from .facts import FactRequest, gather
 
-    status = host_status(gather(host, FactRequest()), Journal(host, "metrics"))
+    facts = report.final_facts if report is not None else None
+    if facts is None:  # something ran after the last gather (or the run failed): read the host again
+        facts = gather(host, FactRequest())
+    status = host_status(facts, Journal(host, "metrics"))
     if failed:
         report = ApplyReport(run_id="", state_file="", result="failed")
     write_textfile(directory, render_metrics(status, report))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -241,3 +242,63 @@ def test_help_is_what_argparse_prints_at_the_same_width(columns, monkeypatch) ->
     ours = helps(cli.build_parser())
     monkeypatch.setattr(cli, "HelpFormatter", argparse.HelpFormatter)
     assert ours == helps(cli.build_parser())
+
+
+def test_a_converged_apply_writes_its_metrics_from_its_own_facts(tmp_path, monkeypatch) -> None:
+    # the packaged cron line runs apply --textfile-dir: converged, it reads the host once
+    import reconciler.facts
+    import reconciler.plan.planner
+
+    if os.geteuid() != 0:
+        pytest.skip("apply runs as root")
+    root = converged_root(tmp_path)
+    textfile = tmp_path / "prom"
+    textfile.mkdir()
+    real = reconciler.facts.gather
+    gathered = []
+
+    def counting(host, request):
+        gathered.append(request)
+        return real(host, request)
+
+    monkeypatch.setattr(reconciler.facts, "gather", counting)
+    monkeypatch.setattr(reconciler.plan.planner, "gather", counting)
+    rc, out, err = run("apply", DEFAULT_STATE, "--root", str(root), "--textfile-dir", str(textfile))
+    assert rc == 0, out + err
+    assert len(gathered) == 1
+    from_apply = (textfile / "rtkdump.prom").read_text()
+    rc, out, err = run("status", "--root", str(root), "--textfile-dir", str(textfile))
+    from_status = (textfile / "rtkdump.prom").read_text()
+    assert len(gathered) == 2
+
+    def host_lines(prom: str) -> set:  # what the facts say, not the report or the clock
+        return {line for line in prom.splitlines() if "last_apply" not in line and "timestamp" not in line}
+
+    assert host_lines(from_status) == host_lines(from_apply)
+    assert "rtkdump_crash_kernel_loaded 1" in from_apply
+
+
+def test_metrics_after_a_failed_apply_read_the_host_again(tmp_path, monkeypatch) -> None:
+    import reconciler.facts
+    import reconciler.plan.planner
+
+    if os.geteuid() != 0:
+        pytest.skip("apply runs as root")
+    root = converged_root(tmp_path)
+    (root / "etc/kdump.conf").write_text("path /var/crash\ncore_collector makedumpfile -c\n")
+    textfile = tmp_path / "prom"
+    textfile.mkdir()
+    real = reconciler.facts.gather
+    gathered = []
+
+    def counting(host, request):
+        gathered.append(request)
+        return real(host, request)
+
+    monkeypatch.setattr(reconciler.facts, "gather", counting)
+    monkeypatch.setattr(reconciler.plan.planner, "gather", counting)
+    rc, out, err = run("apply", DEFAULT_STATE, "--root", str(root), "--textfile-dir", str(textfile))
+    # kdump.conf is written, then the restart fails (the fixture has no systemctl restart)
+    assert rc == 1 and "write /etc/kdump.conf" in err, out + err
+    assert len(gathered) == 2  # the run's own, then the host as the failure left it
+    assert 'rtkdump_last_apply_result{result="failed"} 1' in (textfile / "rtkdump.prom").read_text()

@@ -66,12 +66,14 @@ class Executor:
         self.reboot_barrier = RebootBarrier(desired, self.journal)
         self.crash_test = CrashTest(desired, self.journal, forced=options.crash_test)
         self.started = False
+        self.facts_current = False  # the last gather still describes the host: nothing ran since
 
     # one place that says what happened
     def say(self, line: str) -> None:
         self.options.progress(line)
 
     def execute(self, action: Action) -> None:
+        self.facts_current = False
         self.say(f"  {action.symbol} {action.summary}")
         run = retrying_runner(self.host, action.retry, self.options.sleep, self.say)
         if action.notifies:
@@ -118,13 +120,14 @@ class Executor:
 
     def plan(self) -> Plan:
         self.facts: Facts = gather_for(self.host, self.desired)
+        self.facts_current = True
         return make_plan(self.desired, self.facts, self.host)
 
     def run(self) -> ApplyReport:
         with HostLock(self.host, self.options.lock_timeout, self.options.sleep):
             self.host.clean_stale_temps(MANAGED_FILES)  # what a killed write left behind
             try:
-                return self._run()
+                report = self._run()
             except RtkdumpError as exc:
                 self.report.result = "failed"
                 self.report.exit_code = EXIT_ERROR
@@ -134,6 +137,9 @@ class Executor:
                 except RtkdumpError:
                     pass  # the journal itself failed (ENOSPC): the first error is the one to report
                 raise
+        # what `--textfile-dir` reports on, without a second gather when nothing ran since the last
+        report.final_facts = self.facts if self.facts_current else None
+        return report
 
     def begin(self, plan: Plan) -> None:
         """Journal the run once it does something: a converged no-op run (cron, every few
@@ -228,6 +234,7 @@ class Executor:
         self.begin(plan)
         self.journal.append("reboot-requested", key=decision.key, boot_id=boot_id, reason=reason)
         self.say(f"  rebooting: {reason}")
+        self.facts_current = False
         reboot_action(self.host, reason).execute(self.host)
         self.report.result, self.report.exit_code = "rebooting", EXIT_WAITING
         self.end("rebooting")
@@ -243,6 +250,7 @@ class Executor:
         self.say(f"  {action.summary}")
         self.report.result, self.report.exit_code = "crash-test-triggered", EXIT_WAITING
         self.end("crash-test-triggered")
+        self.facts_current = False
         action.execute(self.host)
         return self.report
 

@@ -21,9 +21,12 @@ class ApplyReport:
     notes: List[str] = field(default_factory=list)
     crash_test: Optional[Dict[str, Any]] = None
     kdump_wanted: bool = True  # False for `state: absent`
+    # the facts of the run's last gather when nothing ran after it (not part of the report)
+    final_facts: Optional[Any] = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> Dict[str, Any]:
-        return {"format": "rtkdump-apply/1", **self.__dict__}
+        shown = {k: v for k, v in self.__dict__.items() if k != "final_facts"}
+        return {"format": "rtkdump-apply/1", **shown}
 
 
 _VERDICTS = {
