@@ -45,9 +45,10 @@ def terminal_columns() -> int:
         columns = int(os.environ["COLUMNS"])
     except (KeyError, ValueError):
         columns = 0
-    if columns <= 0:
+    stdout = sys.__stdout__
+    if columns <= 0 and stdout is not None:
         try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+            columns = os.get_terminal_size(stdout.fileno()).columns
         except (AttributeError, ValueError, OSError):
             columns = 0
     return columns or 80
@@ -222,15 +223,17 @@ def cmd_plan(args, out: TextIO, err: TextIO) -> int:
     if args.root is None:
         require_root("plan")
     strict_modes(args.state, args.insecure_state_ok, err)
-    from .plan.planner import plan_for
-    from .render import plan_json, render_plan
     from .state.cache import StateCache
 
     # a bad state file fails before the host is touched (plan only reads the cache)
     desired = load_state(args.state, cache=StateCache.under(args.root, record=False))
     host = Host.open(args.root, timeout=args.timeout)
     host.insecure_ok = args.insecure_state_ok
-    plan = plan_for(host, desired)
+    pending = start_fact_commands(host, desired)
+    from .plan.planner import make_plan
+    from .render import plan_json, render_plan
+
+    plan = make_plan(desired, pending.facts(), host)
     if args.out:
         write_local_file(args.out, plan_json(plan))
     if args.json:
@@ -275,9 +278,15 @@ def progress_printer(out: TextIO, err: TextIO, to_syslog: bool):
     return emit
 
 
+def start_fact_commands(host: Host, desired):
+    """The fact commands started now (a PendingFacts), to run while the planner and the executor load."""
+    from .facts import start_gather
+    from .plan.request import fact_request
+
+    return start_gather(host, fact_request(desired))
+
+
 def cmd_apply(args, out: TextIO, err: TextIO) -> int:
-    from .apply.executor import ApplyOptions, apply_saved_plan, apply_state
-    from .apply.report import render_apply
     from .apply.saved import load_saved_plan
     from .errors import ApplyError
 
@@ -295,6 +304,10 @@ def cmd_apply(args, out: TextIO, err: TextIO) -> int:
     desired = load_state(state_path, cache=cache)
     host = Host.open(args.root, timeout=args.timeout)
     host.insecure_ok = args.insecure_state_ok
+    early = start_fact_commands(host, desired)  # used only if the lock is free (executor.py)
+    from .apply.executor import ApplyOptions, apply_saved_plan, apply_state
+    from .apply.report import render_apply
+
     options = ApplyOptions(
         crash_test=args.crash_test,
         lock_timeout=args.lock_timeout,
@@ -302,9 +315,9 @@ def cmd_apply(args, out: TextIO, err: TextIO) -> int:
     )
     try:
         if saved:
-            report = apply_saved_plan(host, saved, desired, options)
+            report = apply_saved_plan(host, saved, desired, options, early=early)
         else:
-            report = apply_state(host, desired, options)
+            report = apply_state(host, desired, options, early=early)
     except ApplyError:
         if args.textfile_dir:  # a failed apply is exactly what the metrics must show
             write_metrics(host, args.textfile_dir, failed=True)

@@ -247,22 +247,20 @@ def test_help_is_what_argparse_prints_at_the_same_width(columns, monkeypatch) ->
 def test_a_converged_apply_writes_its_metrics_from_its_own_facts(tmp_path, monkeypatch) -> None:
     # the packaged cron line runs apply --textfile-dir: converged, it reads the host once
     import reconciler.facts
-    import reconciler.plan.planner
 
     if os.geteuid() != 0:
         pytest.skip("apply runs as root")
     root = converged_root(tmp_path)
     textfile = tmp_path / "prom"
     textfile.mkdir()
-    real = reconciler.facts.gather
+    real = reconciler.facts.PendingFacts.facts
     gathered = []
 
-    def counting(host, request):
-        gathered.append(request)
-        return real(host, request)
+    def counting(pending):
+        gathered.append(pending.request)
+        return real(pending)
 
-    monkeypatch.setattr(reconciler.facts, "gather", counting)
-    monkeypatch.setattr(reconciler.plan.planner, "gather", counting)
+    monkeypatch.setattr(reconciler.facts.PendingFacts, "facts", counting)
     rc, out, err = run("apply", DEFAULT_STATE, "--root", str(root), "--textfile-dir", str(textfile))
     assert rc == 0, out + err
     assert len(gathered) == 1
@@ -280,7 +278,6 @@ def test_a_converged_apply_writes_its_metrics_from_its_own_facts(tmp_path, monke
 
 def test_metrics_after_a_failed_apply_read_the_host_again(tmp_path, monkeypatch) -> None:
     import reconciler.facts
-    import reconciler.plan.planner
 
     if os.geteuid() != 0:
         pytest.skip("apply runs as root")
@@ -288,15 +285,14 @@ def test_metrics_after_a_failed_apply_read_the_host_again(tmp_path, monkeypatch)
     (root / "etc/kdump.conf").write_text("path /var/crash\ncore_collector makedumpfile -c\n")
     textfile = tmp_path / "prom"
     textfile.mkdir()
-    real = reconciler.facts.gather
+    real = reconciler.facts.PendingFacts.facts
     gathered = []
 
-    def counting(host, request):
-        gathered.append(request)
-        return real(host, request)
+    def counting(pending):
+        gathered.append(pending.request)
+        return real(pending)
 
-    monkeypatch.setattr(reconciler.facts, "gather", counting)
-    monkeypatch.setattr(reconciler.plan.planner, "gather", counting)
+    monkeypatch.setattr(reconciler.facts.PendingFacts, "facts", counting)
     rc, out, err = run("apply", DEFAULT_STATE, "--root", str(root), "--textfile-dir", str(textfile))
     # kdump.conf is written, then the restart fails (the fixture has no systemctl restart)
     assert rc == 1 and "write /etc/kdump.conf" in err, out + err

@@ -283,3 +283,107 @@ def test_validate_imports_no_facts_plan_or_render() -> None:
         m for m in modules if m.startswith(("reconciler.facts", "reconciler.plan", "reconciler.render"))
     }
     assert "tenacity" not in modules
+
+
+# --- the files are read while the commands run -----------------------------------------
+class _EventRunner:
+    """Answers every command with exit 0; records when commands start and are collected."""
+
+    def __init__(self, events: list):
+        self.events, self.calls = events, []
+
+    def __call__(self, argv, timeout, stdin=None):
+        return self.run_many([argv], timeout)[0]
+
+    def run_many(self, argvs, timeout, stdin=None):
+        return self.start_many(argvs, timeout).results()
+
+    def start_many(self, argvs, timeout, stdin=None):
+        from reconciler.host import CommandResult, StartedCommands
+
+        self.calls += [tuple(a) for a in argvs]
+        self.events.append(("start", [a[0] for a in argvs]))
+
+        def collect():
+            self.events.append(("collect", [a[0] for a in argvs]))
+            return [CommandResult(tuple(a), 0, "", "") for a in argvs]
+
+        return StartedCommands(collect)
+
+
+def test_gather_starts_every_command_before_reading_the_files_and_collects_after(monkeypatch) -> None:
+    import tempfile
+
+    from fixturehost import converged
+
+    from reconciler.facts import gather
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = converged("9.4").write(Path(tmp) / "h")
+        events: list = []
+        host = Host(root=root, runner=_EventRunner(events))
+        real_read = Host.read_text
+
+        def read(self, path, follow=True):
+            events.append(("read", path))
+            return real_read(self, path, follow)
+
+        monkeypatch.setattr(Host, "read_text", read)
+        gather(host)
+    kinds = [e[0] for e in events]
+    first_start, first_collect = kinds.index("start"), kinds.index("collect")
+    assert events[first_start][1] == ["systemctl", "systemctl", "kdumpctl"]  # rpm: nothing asked
+    assert [e[1] for e in events[:first_start]] == ["/etc/os-release"]  # only what picks the commands
+    reads_while_running = [e[1] for e in events[first_start:first_collect] if e[0] == "read"]
+    assert {"/proc/iomem", "/proc/cmdline", "/etc/kdump.conf", "/etc/sysconfig/kdump"} <= set(
+        reads_while_running
+    )
+    assert "read" not in kinds[first_collect:]  # once collected, nothing is left to read
+
+
+def test_early_facts_are_dropped_when_another_apply_journaled_meanwhile(tmp_path: Path) -> None:
+    from fixturehost import converged
+
+    from reconciler.facts import JOURNAL, start_gather
+
+    root = converged("9.4").write(tmp_path / "h")
+    host = Host.open(str(root))
+    pending = start_gather(host)
+    assert not pending.journal_moved()
+    journal = root / JOURNAL.lstrip("/")
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    with journal.open("a") as fh:
+        fh.write('{"event": "run-started"}\n')
+    assert pending.journal_moved()
+
+
+def test_the_executor_gathers_again_when_it_waited_for_the_lock(tmp_path: Path, monkeypatch) -> None:
+    from test_cli import converged_root
+
+    import reconciler.apply.executor as executor_mod
+    from reconciler.apply.executor import ApplyOptions, apply_state
+    from reconciler.apply.lock import HostLock
+    from reconciler.facts import start_gather
+
+    host = Host.open(str(converged_root(tmp_path)))
+    desired = load_state(str(REPO / "states" / "default.yaml"))
+    fresh = []
+    real_gather_for = executor_mod.gather_for
+
+    def gather_for(h, d):
+        fresh.append(1)
+        return real_gather_for(h, d)
+
+    monkeypatch.setattr(executor_mod, "gather_for", gather_for)
+    apply_state(host, desired, ApplyOptions(), early=start_gather(host))
+    assert fresh == []  # the lock was free: the early facts were used
+    real_enter = HostLock.__enter__
+
+    def waited_enter(self):
+        out = real_enter(self)
+        self.waited = True  # as if another apply had held it
+        return out
+
+    monkeypatch.setattr(HostLock, "__enter__", waited_enter)
+    apply_state(host, desired, ApplyOptions(), early=start_gather(host))
+    assert fresh == [1]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
 from ..errors import ApplyError, RtkdumpError
-from ..facts import HOOK_PATHS, Facts
+from ..facts import HOOK_PATHS, Facts, PendingFacts
 from ..host import Host
 from ..plan.model import Action, Plan
 from ..plan.planner import gather_for, make_plan
@@ -51,9 +51,17 @@ class ApplyOptions:
 
 class Executor:
     def __init__(
-        self, host: Host, desired: DesiredState, options: ApplyOptions, saved: Optional[Dict[str, Any]] = None
+        self,
+        host: Host,
+        desired: DesiredState,
+        options: ApplyOptions,
+        saved: Optional[Dict[str, Any]] = None,
+        early: Optional[PendingFacts] = None,
     ):
         self.host = host
+        # a gather started before the lock (its commands ran while rtkdump loaded): used for the
+        # first round only if no other apply held the lock meanwhile
+        self.early = early
         self.desired = desired
         self.options = options
         self.saved = saved
@@ -119,12 +127,16 @@ class Executor:
         return "systemctl status kdump.service:\n" + (result.stdout + result.stderr).strip()
 
     def plan(self) -> Plan:
-        self.facts: Facts = gather_for(self.host, self.desired)
+        early, self.early = self.early, None
+        self.facts: Facts = early.facts() if early is not None else gather_for(self.host, self.desired)
         self.facts_current = True
         return make_plan(self.desired, self.facts, self.host)
 
     def run(self) -> ApplyReport:
-        with HostLock(self.host, self.options.lock_timeout, self.options.sleep):
+        with HostLock(self.host, self.options.lock_timeout, self.options.sleep) as lock:
+            if self.early is not None and (lock.waited or self.early.journal_moved()):
+                self.early.discard()  # another apply ran meanwhile: what it changed must be seen
+                self.early = None
             self.host.clean_stale_temps(MANAGED_FILES)  # what a killed write left behind
             try:
                 report = self._run()
@@ -272,12 +284,18 @@ class Executor:
             )
 
 
-def apply_state(host: Host, desired: DesiredState, options: ApplyOptions) -> ApplyReport:
-    return Executor(host, desired, options).run()
+def apply_state(
+    host: Host, desired: DesiredState, options: ApplyOptions, early: Optional[PendingFacts] = None
+) -> ApplyReport:
+    return Executor(host, desired, options, early=early).run()
 
 
 def apply_saved_plan(
-    host: Host, saved: Dict[str, Any], desired: DesiredState, options: ApplyOptions
+    host: Host,
+    saved: Dict[str, Any],
+    desired: DesiredState,
+    options: ApplyOptions,
+    early: Optional[PendingFacts] = None,
 ) -> ApplyReport:
     """Run the saved plan through the same loop; refused unless it is the plan derived now."""
-    return Executor(host, desired, options, saved=saved).run()
+    return Executor(host, desired, options, saved=saved, early=early).run()

@@ -18,6 +18,7 @@ class HostLock:
         self.timeout = timeout
         self.sleep = sleep
         self._lock: Optional[FileLock] = None
+        self.waited = False  # another apply held the lock first: what was read before may be stale
 
     def __enter__(self) -> HostLock:
         lock = self.host.lock(LOCK_FILE, self.timeout, self.sleep)
@@ -29,6 +30,7 @@ class HostLock:
                 hint="let it finish, or check that process; the lock is released when it exits",
             ) from None
         self._lock = lock
+        self.waited = lock.waited
         return self
 
     def __exit__(self, *exc: object) -> None:

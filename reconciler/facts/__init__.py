@@ -11,7 +11,7 @@ import errno
 import json
 import stat
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..digest import sha256
 from ..formats import kdumpconf, sysconfig
@@ -287,109 +287,156 @@ def gather_initramfs(host: Host, running: Fact, sysconf: Fact, conf: Fact) -> Fa
 
 
 def gather(host: Host, request: FactRequest = FactRequest()) -> Facts:
-    """Every fact: the files first, then every command at once (they are independent)."""
-    os_release = gather_os_release(host)
-    commands = Commands(host)
-    names = request.packages
-    if names is None:  # `packages: recommended`: the release table's set for this host
-        names = recommended_packages(os_release)
-    asked = tuple(names or ())
-    rpm_q = commands.want(host.rpm("-q", *asked)) if asked else None
-    enabled = commands.want(host.systemctl("is-enabled", KDUMP_UNIT))
-    active = commands.want(host.systemctl("is-active", KDUMP_UNIT))
-    crash_argv = _default_crashkernel_argv(os_release)
-    crash_default = commands.want(crash_argv) if crash_argv else None
-    boot_reader = BootLoaderReader(host, os_release, commands)
-    commands.run()
-    if rpm_q is not None:
-        pkgs = commands.fact(rpm_q, "packages", lambda r: packages.parse_rpm_query(r, asked))
-    else:
-        pkgs = Fact.of("packages", "nothing asked", InstalledPackages({}, ()))
-    if crash_default is not None:
-        default_crashkernel = commands.fact(
-            crash_default, "default_crashkernel", kernel.parse_default_crashkernel
-        )
-    else:
-        default_crashkernel = Fact.missing(
-            "default_crashkernel", "command kdumpctl get-default-crashkernel", "this release has no such verb"
-        )
-    dmi_source = "file /sys/class/dmi/id/{product_name,sys_vendor,board_name}"
-    dmi_values: Dict[str, Optional[str]] = {}
-    for attr in ("product_name", "sys_vendor", "board_name"):
-        try:
-            dmi_values[attr] = host.read_text(f"/sys/class/dmi/id/{attr}")
-        except OSError:
-            dmi_values[attr] = None  # the attribute exists only if firmware provides it
-    iomem_facts = file_facts(
-        host,
-        "/proc/iomem",
-        {"iomem_crash": kernel.parse_iomem_crash, "system_ram": kernel.parse_iomem_system_ram},
-    )
-    iomem = iomem_facts["iomem_crash"]
-    if iomem.known and iomem.value is None:
-        iomem = Fact.missing(
-            "iomem_crash", iomem.source, "/proc/iomem shows all-zero addresses (read as non-root)"
-        )
-    paths: Dict[str, Fact[bool]] = {}
-    if request.dump_path:
-        paths[request.dump_path] = Fact.of(
-            "path", f"file {request.dump_path}", host.is_dir(request.dump_path)
-        )
-    for dev in request.devices:
-        paths[dev] = Fact.of("path", f"file {dev}", host.exists(dev))
-    files = {p: _file_kind(host, p) for p in request.files}
-    running = gather_running_kernel(host)
-    boot_id = file_fact(host, "boot_id", "/proc/sys/kernel/random/boot_id", platform.parse_boot_id)
-    kdump_conf = file_fact(
-        host, "kdump_conf", "/etc/kdump.conf", kdumpconf.parse_kdump_conf, absent_known=True, follow=False
-    )
-    sysconf = file_fact(
-        host, "sysconfig", "/etc/sysconfig/kdump", sysconfig.parse_sysconfig, absent_known=True, follow=False
-    )
-    return Facts(
-        os_release=os_release,
-        running_kernel=running,
-        cmdline=file_fact(host, "cmdline", "/proc/cmdline", kernel.parse_proc_cmdline),
-        iomem_crash=iomem,
-        kexec_crash_size=file_fact(
-            host, "kexec_crash_size", "/sys/kernel/kexec_crash_size", kernel.parse_kexec_crash_size
-        ),
-        kexec_crash_loaded=file_fact(
-            host, "kexec_crash_loaded", "/sys/kernel/kexec_crash_loaded", kernel.parse_kexec_crash_loaded
-        ),
-        memory=file_fact(host, "memory", "/proc/meminfo", platform.parse_meminfo),
-        system_ram=iomem_facts["system_ram"],  # the same read of /proc/iomem
-        dmi=Fact.of(
-            "dmi",
-            dmi_source,
-            platform.parse_dmi(
-                dmi_values["product_name"], dmi_values["sys_vendor"], dmi_values["board_name"]
-            ),
-        ),
-        boot_id=boot_id,
-        packages=pkgs,
-        bootloader=boot_reader.fact(),
-        kdump_conf=kdump_conf,
-        sysconfig=sysconf,
-        kdump_enabled=commands.fact(enabled, "kdump_enabled", services.parse_is_enabled),
-        kdump_active=commands.fact(active, "kdump_active", services.parse_is_active),
-        default_crashkernel=default_crashkernel,
-        sysconfig_kernel=file_fact(
+    """Every fact: the commands start first, together; the files are read while they run."""
+    return start_gather(host, request).facts()
+
+
+def start_gather(host: Host, request: FactRequest = FactRequest()) -> PendingFacts:
+    """Start the fact commands now; ``.facts()`` reads the files and collects them later."""
+    return PendingFacts(host, request)
+
+
+class PendingFacts:
+    """A gather whose commands are running (they are independent of each other and of the files)."""
+
+    def __init__(self, host: Host, request: FactRequest):
+        self.host, self.request = host, request
+        self._journal_mark = self._journal_now()
+        self.os_release = gather_os_release(host)
+        self.commands = commands = Commands(host)
+        names = request.packages
+        if names is None:  # `packages: recommended`: the release table's set for this host
+            names = recommended_packages(self.os_release)
+        self.asked = tuple(names or ())
+        self.rpm_q = commands.want(host.rpm("-q", *self.asked)) if self.asked else None
+        self.enabled = commands.want(host.systemctl("is-enabled", KDUMP_UNIT))
+        self.active = commands.want(host.systemctl("is-active", KDUMP_UNIT))
+        crash_argv = _default_crashkernel_argv(self.os_release)
+        self.crash_default = commands.want(crash_argv) if crash_argv else None
+        commands.start()
+        # reads the BLS entries while those run; or asks for grubby (RHEL 7, an unknown grubby-bls)
+        self.boot_reader = BootLoaderReader(host, self.os_release, commands)
+        commands.start()
+
+    def facts(self) -> Facts:
+        host, request, commands = self.host, self.request, self.commands
+        dmi_source = "file /sys/class/dmi/id/{product_name,sys_vendor,board_name}"
+        dmi_values: Dict[str, Optional[str]] = {}
+        for attr in ("product_name", "sys_vendor", "board_name"):
+            try:
+                dmi_values[attr] = host.read_text(f"/sys/class/dmi/id/{attr}")
+            except OSError:
+                dmi_values[attr] = None  # the attribute exists only if firmware provides it
+        iomem_facts = file_facts(
             host,
-            "sysconfig_kernel",
-            "/etc/sysconfig/kernel",
-            platform.parse_sysconfig_kernel,
+            "/proc/iomem",
+            {"iomem_crash": kernel.parse_iomem_crash, "system_ram": kernel.parse_iomem_system_ram},
+        )
+        iomem = iomem_facts["iomem_crash"]
+        if iomem.known and iomem.value is None:
+            iomem = Fact.missing(
+                "iomem_crash", iomem.source, "/proc/iomem shows all-zero addresses (read as non-root)"
+            )
+        paths: Dict[str, Fact[bool]] = {}
+        if request.dump_path:
+            paths[request.dump_path] = Fact.of(
+                "path", f"file {request.dump_path}", host.is_dir(request.dump_path)
+            )
+        for dev in request.devices:
+            paths[dev] = Fact.of("path", f"file {dev}", host.exists(dev))
+        files = {p: _file_kind(host, p) for p in request.files}
+        running = gather_running_kernel(host)
+        boot_id = file_fact(host, "boot_id", "/proc/sys/kernel/random/boot_id", platform.parse_boot_id)
+        kdump_conf = file_fact(
+            host, "kdump_conf", "/etc/kdump.conf", kdumpconf.parse_kdump_conf, absent_known=True, follow=False
+        )
+        sysconf = file_fact(
+            host,
+            "sysconfig",
+            "/etc/sysconfig/kdump",
+            sysconfig.parse_sysconfig,
             absent_known=True,
-        ),
-        paths=paths,
-        files=files,
-        hooks={
-            path: file_fact(host, "hook", path, lambda text: text, absent_known=True, follow=False)
-            for path in HOOK_PATHS
-        },
-        history=gather_history(host, boot_id.get()),
-        kdump_initramfs=gather_initramfs(host, running, sysconf, kdump_conf),
-    )
+            follow=False,
+        )
+        from_files: Dict[str, Any] = dict(
+            os_release=self.os_release,
+            running_kernel=running,
+            cmdline=file_fact(host, "cmdline", "/proc/cmdline", kernel.parse_proc_cmdline),
+            iomem_crash=iomem,
+            kexec_crash_size=file_fact(
+                host, "kexec_crash_size", "/sys/kernel/kexec_crash_size", kernel.parse_kexec_crash_size
+            ),
+            kexec_crash_loaded=file_fact(
+                host, "kexec_crash_loaded", "/sys/kernel/kexec_crash_loaded", kernel.parse_kexec_crash_loaded
+            ),
+            memory=file_fact(host, "memory", "/proc/meminfo", platform.parse_meminfo),
+            system_ram=iomem_facts["system_ram"],  # the same read of /proc/iomem
+            dmi=Fact.of(
+                "dmi",
+                dmi_source,
+                platform.parse_dmi(
+                    dmi_values["product_name"], dmi_values["sys_vendor"], dmi_values["board_name"]
+                ),
+            ),
+            boot_id=boot_id,
+            kdump_conf=kdump_conf,
+            sysconfig=sysconf,
+            sysconfig_kernel=file_fact(
+                host,
+                "sysconfig_kernel",
+                "/etc/sysconfig/kernel",
+                platform.parse_sysconfig_kernel,
+                absent_known=True,
+            ),
+            paths=paths,
+            files=files,
+            hooks={
+                path: file_fact(host, "hook", path, lambda text: text, absent_known=True, follow=False)
+                for path in HOOK_PATHS
+            },
+            history=gather_history(host, boot_id.get()),
+            kdump_initramfs=gather_initramfs(host, running, sysconf, kdump_conf),
+        )
+        # the commands last: by now they have had the whole file reading to run
+        asked = self.asked
+        if self.rpm_q is not None:
+            pkgs = commands.fact(self.rpm_q, "packages", lambda r: packages.parse_rpm_query(r, asked))
+        else:
+            pkgs = Fact.of("packages", "nothing asked", InstalledPackages({}, ()))
+        if self.crash_default is not None:
+            default_crashkernel = commands.fact(
+                self.crash_default, "default_crashkernel", kernel.parse_default_crashkernel
+            )
+        else:
+            default_crashkernel = Fact.missing(
+                "default_crashkernel",
+                "command kdumpctl get-default-crashkernel",
+                "this release has no such verb",
+            )
+        return Facts(
+            packages=pkgs,
+            bootloader=self.boot_reader.fact(),
+            kdump_enabled=commands.fact(self.enabled, "kdump_enabled", services.parse_is_enabled),
+            kdump_active=commands.fact(self.active, "kdump_active", services.parse_is_active),
+            default_crashkernel=default_crashkernel,
+            **from_files,
+        )
+
+    def _journal_now(self) -> Optional[Tuple[int, int]]:
+        try:
+            st = self.host.stat(JOURNAL)
+        except OSError:
+            return None
+        return st.st_size, st.st_mtime_ns
+
+    def journal_moved(self) -> bool:
+        """Whether an apply journaled since the commands started (one that changes anything does,
+        before its first action and when it ends): their answers may be stale."""
+        return self._journal_now() != self._journal_mark
+
+    def discard(self) -> None:
+        """Wait for the commands and drop their answers (gather again instead)."""
+        self.commands.collect()
 
 
 def _file_kind(host: Host, path: str) -> Fact[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Dict, List, Sequence, Tuple
 
-from ..host import CommandResult, Host
+from ..host import CommandResult, Host, StartedCommands
 from .model import Fact, ParseError
 
 __all__ = ["Commands", "command_fact", "result_fact"]
@@ -35,12 +35,15 @@ def result_fact(result: CommandResult, name: str, parse: Callable[[CommandResult
 
 
 class Commands:
-    """Independent fact commands, asked for first and then run together (``Host.run_many``)."""
+    """Independent fact commands: asked for first, started together (``Host.start_many``),
+    collected when the first result is needed, so the files are read while they run."""
 
     def __init__(self, host: Host):
         self.host = host
         self.argvs: List[Tuple[str, ...]] = []
         self.results: Dict[Tuple[str, ...], CommandResult] = {}
+        self._started: List[Tuple[str, ...]] = []
+        self._batches: List[StartedCommands] = []
 
     def want(self, argv: Sequence[str]) -> Tuple[str, ...]:
         key = tuple(argv)
@@ -48,12 +51,28 @@ class Commands:
             self.argvs.append(key)
         return key
 
+    def start(self) -> None:
+        """Start every wanted command not started yet."""
+        todo = [a for a in self.argvs if a not in self._started]
+        if todo:
+            self._started += todo
+            self._batches.append(self.host.start_many([list(a) for a in todo]))
+
+    def collect(self) -> None:
+        """Wait for every started command."""
+        batches, self._batches = self._batches, []
+        for batch in batches:
+            for result in batch.results():
+                self.results[tuple(result.argv)] = result
+
     def run(self) -> None:
-        todo = [a for a in self.argvs if a not in self.results]
-        for result in self.host.run_many([list(a) for a in todo]):
-            self.results[tuple(result.argv)] = result
+        self.start()
+        self.collect()
 
     def fact(self, key: Tuple[str, ...], name: str, parse: Callable[[CommandResult], object]) -> Fact:
-        if key not in self.results:  # asked for after run(): run it now
+        if key not in self.results:
+            self.collect()
+        if key not in self.results:  # asked for after start(): run it now
+            self._started.append(key)
             self.results[key] = self.host.run(list(key))
         return result_fact(self.results[key], name, parse)

@@ -21,7 +21,15 @@ from typing import Callable, List, Optional, Sequence, Tuple
 from ..errors import HostAccessError
 from . import files, safety
 from .files import LockHeld, write_atomic
-from .runners import RECORDING_FILE, ROOT_PLACEHOLDER, CommandResult, RecordedRunner, Runner, SubprocessRunner
+from .runners import (
+    RECORDING_FILE,
+    ROOT_PLACEHOLDER,
+    CommandResult,
+    RecordedRunner,
+    Runner,
+    StartedCommands,
+    SubprocessRunner,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -32,6 +40,7 @@ __all__ = [
     "LockHeld",
     "RecordedRunner",
     "Runner",
+    "StartedCommands",
     "SubprocessRunner",
     "write_local_file",
 ]
@@ -164,6 +173,22 @@ class Host:
         if many is None:  # a runner without it (a test's): one after another
             return [self.runner(list(argv), limit, None) for argv in argvs]
         return list(many([list(a) for a in argvs], limit))
+
+    def start_many(self, argvs: Sequence[Sequence[str]], timeout: Optional[float] = None) -> StartedCommands:
+        """Independent commands started now; ``.results()`` collects them later (argv order).
+
+        The caller reads files meanwhile.  A runner without ``start_many`` (a test's)
+        runs them here, through run_many.
+        """
+        for argv in argvs:
+            if isinstance(argv, str):
+                raise TypeError("Host.start_many takes argv lists, not strings")
+        start = getattr(self.runner, "start_many", None)
+        if start is None:
+            done = self.run_many(argvs, timeout)
+            return StartedCommands(lambda: done)
+        limit = timeout if timeout is not None else self.timeout
+        return start([list(a) for a in argvs], limit)
 
     @property
     def calls(self) -> List[Tuple[str, ...]]:

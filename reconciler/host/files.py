@@ -178,6 +178,7 @@ class FileLock:
         self.timeout = timeout
         self.sleep = sleep
         self.fd: Optional[int] = None
+        self.waited = False  # another process held it when we came
 
     def __enter__(self) -> FileLock:
         os.makedirs(self.path.parent, mode=0o755, exist_ok=True)
@@ -196,6 +197,7 @@ class FileLock:
                     holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown"
                     os.close(fd)
                     raise LockHeld(holder) from None
+                self.waited = True
                 self.sleep(0.2)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%S')}\n".encode(), 0)

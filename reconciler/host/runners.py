@@ -12,7 +12,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 try:
     from typing import Protocol
@@ -79,6 +79,17 @@ class SubprocessRunner:
     ) -> List[CommandResult]:
         """Start every argv, then collect each (one thread per command reads its pipes, so a
         chatty command never waits on a quiet one); each has ``timeout`` from its own start."""
+        return self.start_many(argvs, timeout, stdin, eager=True).results()
+
+    def start_many(
+        self, argvs: Sequence[Sequence[str]], timeout: float, stdin: Optional[str] = None, eager: bool = False
+    ) -> StartedCommands:
+        """Start every argv and return at once; ``results()`` waits for them (see run_many).
+
+        A reader thread per command starts with it, so its timeout runs from its own
+        start however late the results are asked for (``eager``: a lone command
+        collected right away needs no thread).
+        """
         env = self._env()
         started: List[Tuple[Tuple[str, ...], Union[CommandResult, subprocess.Popen[str]]]] = []
         for raw in argvs:
@@ -103,19 +114,39 @@ class SubprocessRunner:
             started.append((argv, proc))
         results: List[Optional[CommandResult]] = [None] * len(started)
         threads = []
+        lone: Optional[Tuple[int, Tuple[str, ...], subprocess.Popen[str]]] = None
         for k, (argv, item) in enumerate(started):
             if isinstance(item, CommandResult):
                 results[k] = item
-                continue
-            if len(started) == 1:  # the common single command: no thread
-                results[k] = _collect(argv, item, timeout, stdin)
-                continue
-            thread = threading.Thread(target=_collect_into, args=(results, k, argv, item, timeout, stdin))
-            thread.start()
-            threads.append(thread)
-        for thread in threads:
-            thread.join()
-        return [r for r in results if r is not None]
+            elif eager and len(started) == 1:  # the common single command: no thread
+                lone = (k, argv, item)
+            else:
+                thread = threading.Thread(target=_collect_into, args=(results, k, argv, item, timeout, stdin))
+                thread.start()
+                threads.append(thread)
+
+        def collect() -> List[CommandResult]:
+            if lone is not None:
+                results[lone[0]] = _collect(lone[1], lone[2], timeout, stdin)
+            for thread in threads:
+                thread.join()
+            return [r for r in results if r is not None]
+
+        return StartedCommands(collect)
+
+
+class StartedCommands:
+    """Commands started together; ``results()`` waits for them all (argv order), once."""
+
+    def __init__(self, collect: Callable[[], List[CommandResult]]):
+        self._collect: Optional[Callable[[], List[CommandResult]]] = collect
+        self._results: List[CommandResult] = []
+
+    def results(self) -> List[CommandResult]:
+        if self._collect is not None:
+            collect, self._collect = self._collect, None
+            self._results = collect()
+        return self._results
 
 
 def _collect(
@@ -174,3 +205,9 @@ class RecordedRunner:
         self, argvs: Sequence[Sequence[str]], timeout: float, stdin: Optional[str] = None
     ) -> List[CommandResult]:
         return [self(argv, timeout, stdin) for argv in argvs]
+
+    def start_many(
+        self, argvs: Sequence[Sequence[str]], timeout: float, stdin: Optional[str] = None
+    ) -> StartedCommands:
+        answers = self.run_many(argvs, timeout, stdin)
+        return StartedCommands(lambda: answers)

@@ -12,34 +12,15 @@ Order, and why:
 
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import List
 
-from ..facts import FactRequest, Facts, gather
+from ..facts import Facts, gather
 from ..host import Host
 from ..state.model import DesiredState
 from .model import Barrier, Plan, RebootPolicy, reboot_key
+from .request import fact_request
 from .resources import Outcome, PlanContext, crash_test, kdump_conf, new_kernels, packages, service, sysconfig
 from .resources import boot_entries as crashkernel_res
-
-
-def fact_request(desired: DesiredState) -> FactRequest:
-    target = desired.dump.target
-    devices: Tuple[str, ...] = ()
-    if target.kind in ("raw", "fs") and target.device and target.device.startswith("/dev/"):
-        devices = (target.device,)
-    files: Tuple[str, ...] = ()
-    if desired.present:
-        extra = dict(desired.dump.extra)
-        for name in ("kdump_pre", "kdump_post", "extra_bins"):
-            files += tuple(extra.get(name, "").split())
-        if target.kind == "ssh" and target.sshkey:
-            files += (target.sshkey,)
-    return FactRequest(
-        packages=desired.packages if desired.present else (),
-        files=files,
-        dump_path=desired.dump.path if target.kind == "local" and desired.present else None,
-        devices=devices,
-    )
 
 
 def gather_for(host: Host, desired: DesiredState) -> Facts:
