@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ..errors import ApplyError
-from ..facts import Facts
 from ..host.safety import read_regular
-from ..plan.model import Plan
-from ..state.model import DesiredState
+
+if TYPE_CHECKING:  # annotations only: `apply` asks load_saved_plan before the fact commands start
+    from ..facts import Facts
+    from ..plan.model import Plan
+    from ..state.model import DesiredState
 
 PLAN_FORMAT = "rtkdump-plan/1"
 

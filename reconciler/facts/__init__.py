@@ -14,11 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..digest import sha256
-from ..formats import kdumpconf, sysconfig
 from ..host import Host
 from ..rules import releases
-from . import history, kernel, packages, platform, services
-from .bootloader import BootLoaderReader, gather_bootloader  # noqa: F401 - gather_bootloader: public
+from . import platform
 from .commands import Commands, command_fact, result_fact  # noqa: F401 - command_fact/result_fact: public
 from .model import (
     ActiveState,
@@ -34,6 +32,15 @@ from .model import (
     RunningKernel,
     UnitFileState,
 )
+
+
+# The parsers below start_gather()'s first step (os-release, then the commands) are imported
+# where they are used: what runs before the commands start is what they wait for.
+def _history():
+    from . import history
+
+    return history
+
 
 # where rtkdump keeps the hook that gives new kernels crashkernel= (plan/resources/new_kernels.py)
 HOOK_PATHS = (
@@ -78,7 +85,7 @@ class Facts:
     # host path -> "missing" | "dir" | "file" | "exec" (kdumpctl's test -e / -f / -x)
     files: Dict[str, Fact[str]] = field(default_factory=dict)
     # rtkdump's own journal (pending restart, crash tests, reboots) and kdump's initramfs age
-    history: Fact = field(default_factory=lambda: Fact.of("history", "nothing read", history.History()))
+    history: Fact = field(default_factory=lambda: Fact.of("history", "nothing read", _history().History()))
     kdump_initramfs: Fact = field(default_factory=lambda: Fact.of("kdump_initramfs", "nothing read", None))
 
     def all(self) -> Dict[str, Fact]:
@@ -205,6 +212,8 @@ def gather_os_release(host: Host) -> Fact[OsRelease]:
 
 
 def gather_running_kernel(host: Host) -> Fact[RunningKernel]:
+    from . import kernel
+
     source = "file /proc/sys/kernel/osrelease"
     try:
         osrelease = host.read_text("/proc/sys/kernel/osrelease")
@@ -237,6 +246,8 @@ def _default_crashkernel_argv(os_release: Fact[OsRelease]) -> Optional[List[str]
 
 def gather_default_crashkernel(host: Host, os_release: Fact[OsRelease]) -> Fact[str]:
     """``kdumpctl get-default-crashkernel`` (RHEL 9+): the value kdump itself would set on this host."""
+    from . import kernel
+
     argv = _default_crashkernel_argv(os_release)
     if argv is None:
         return Fact.missing(
@@ -250,6 +261,7 @@ JOURNAL = "/var/lib/rtkdump/journal.jsonl"
 
 def gather_history(host: Host, boot_id: Optional[str]) -> Fact:
     """What rtkdump's journal says is still owed (a restart) or done (crash tests, reboots)."""
+    history = _history()
     return file_fact(
         host,
         "history",
@@ -282,7 +294,7 @@ def gather_initramfs(host: Host, running: Fact, sysconf: Fact, conf: Fact) -> Fa
     if conf.known and conf.value is not None:
         for key in ("kdump_pre", "kdump_post", "extra_bins"):
             files += [w for w in (conf.value.get(key) or "").split() if w.startswith("/")]
-    age = history.initramfs_age(image, _mtime(host, image), [(f, _mtime(host, f)) for f in files])
+    age = _history().initramfs_age(image, _mtime(host, image), [(f, _mtime(host, f)) for f in files])
     return Fact.of("kdump_initramfs", f"file {image}", age)
 
 
@@ -314,11 +326,16 @@ class PendingFacts:
         crash_argv = _default_crashkernel_argv(self.os_release)
         self.crash_default = commands.want(crash_argv) if crash_argv else None
         commands.start()
+        from .bootloader import BootLoaderReader
+
         # reads the BLS entries while those run; or asks for grubby (RHEL 7, an unknown grubby-bls)
         self.boot_reader = BootLoaderReader(host, self.os_release, commands)
         commands.start()
 
     def facts(self) -> Facts:
+        from ..formats import kdumpconf, sysconfig
+        from . import kernel, packages, services
+
         host, request, commands = self.host, self.request, self.commands
         dmi_source = "file /sys/class/dmi/id/{product_name,sys_vendor,board_name}"
         dmi_values: Dict[str, Optional[str]] = {}
