@@ -55,6 +55,17 @@ if ! readlink -f /bin/sh | grep -q bash; then
     # bash, so that the man page is compressed as on RHEL.
     defines+=(--define '__brp_compress /bin/bash %{_rpmconfigdir}/brp-compress %{?_prefix}')
 fi
+if [ "$release" = 7 ] && [ ! -x /opt/rh/rh-python38/root/usr/bin/python3 ]; then
+    # No SCL here: the RHEL 7 bytecode is compiled by a local Python 3.8 (the SCL's version).
+    py38=
+    for candidate in ${RTKDUMP_PY38:-} "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.8*/bin/python3.8 \
+            "$(command -v python3.8 || true)"; do
+        if [ -x "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 8)' 2>/dev/null
+        then py38=$candidate; break; fi
+    done
+    [ -n "$py38" ] || { echo "build.sh: RHEL 7 needs a Python 3.8 to compile the bytecode (set RTKDUMP_PY38)" >&2; exit 1; }
+    defines+=(--define "rtkdump_bytecompile_python $py38")
+fi
 rpmbuild -bb --nodeps --quiet "${defines[@]}" \
     --define "_topdir $work" \
     --define "rhel $release" \

@@ -176,6 +176,17 @@ def test_rhel7_rpm_vendors_every_dependency(tmp_path):
     assert "exec /opt/rh/rh-python38/root/usr/bin/python3 -s /usr/share/rtkdump/rtkdump.py" in launcher
     vendor = tree / "usr/share/rtkdump/vendor"
     assert not list(vendor.rglob("*.so")), "a noarch package must not carry compiled code"
+    # bytecode for the SCL's 3.8, naming the installed paths (the launcher never writes any)
+    app_dir = tree / "usr/share/rtkdump"
+    sources = [p for p in app_dir.rglob("*.py") if p.name != "rtkdump.py"]
+    missing = [
+        str(p.relative_to(app_dir))
+        for p in sources
+        if not (p.parent / "__pycache__" / f"{p.stem}.cpython-38.pyc").is_file()
+    ]
+    assert sources and not missing, missing[:5]
+    cli_pyc = (app_dir / "reconciler/__pycache__/cli.cpython-38.pyc").read_bytes()
+    assert b"/usr/share/rtkdump/reconciler/cli.py" in cli_pyc
     host = simhost_create(tmp_path / "host")
     app = tree / "usr/share/rtkdump/rtkdump.py"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
