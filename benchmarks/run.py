@@ -5,8 +5,10 @@ For each simulated host (7.9, 9.4, 10.1; converged: apply, reboot, apply) with
 3 and with 50 boot entries, every round runs, one after another:
 (a) the floor (benchmarks/floor.py: the same reads and unavoidable commands,
 in parallel), (b) converged ``rtkdump apply``, (c) ``rtkdump plan``,
-(d) ``rtkdump validate``.  Alternating inside a round keeps a busy machine's
-slow moments spread over all four.  Printed: medians of wall time, CPU time
+(d) ``rtkdump validate``, (e) "cron": converged apply with ``--textfile-dir``,
+as contrib/cron and rtkdump-apply.service run it.  Alternating inside a round
+keeps a busy machine's slow moments spread over all five.  Printed: medians
+of wall time, CPU time
 (user+sys of the process and every child, from wait4), peak RSS of the
 measured process itself (RUSAGE_SELF inside it, via benchmarks/_self_rss.py),
 processes it started itself and in its whole tree (one extra run per case
@@ -14,6 +16,8 @@ under ``strace -f``, when strace is there), and (b)/(a), (c)/(a).
 
 Each command runs as ``rtkdump-simhost exec`` would run it (SIMHOST_ROOT and
 the stand-ins first on PATH) but without the exec wrapper's own start-up.
+The checkout is compiled to bytecode first (``--no-bytecode``: not), as an
+installed rtkdump is.
 
     python3 benchmarks/run.py [--rounds 9] [--releases 7.9 9.4 10.1] [--entries 3 50] [--json OUT]
 """
@@ -37,6 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
 SELF_RSS = str(REPO / "benchmarks" / "_self_rss.py")
 STATE = str(REPO / "states" / "default.yaml")
+TEXTFILE_DIR = "var/lib/node_exporter/textfile_collector"
 
 
 def sim(*args: str) -> subprocess.CompletedProcess:
@@ -105,6 +110,8 @@ def cases(root: Path, major: int) -> Dict[str, List[str]]:
         "apply": rtk + ["apply", STATE, "--root", str(root)],
         "plan": rtk + ["plan", STATE, "--root", str(root)],
         "validate": rtk + ["validate", STATE],
+        # what contrib/cron and rtkdump-apply.service run: apply, then the node_exporter textfile
+        "cron": rtk + ["apply", STATE, "--root", str(root), "--textfile-dir", str(root / TEXTFILE_DIR)],
     }
 
 
@@ -172,7 +179,18 @@ def main() -> int:
     parser.add_argument("--entries", nargs="+", type=int, default=[3, 50])
     parser.add_argument("--json", metavar="OUT")
     parser.add_argument("--keep", action="store_true", help="keep the host trees")
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="do not compile the checkout first (measures the source compilation a checkout without "
+        "__pycache__ pays on every run, e.g. under PYTHONDONTWRITEBYTECODE=1)",
+    )
     args = parser.parse_args()
+    if not args.no_bytecode:
+        # An installed rtkdump runs from bytecode (the RPM's %py_byte_compile, pip's install-time
+        # compile); a checkout under PYTHONDONTWRITEBYTECODE=1 would compile ~80 modules per run.
+        dirs = [str(REPO / d) for d in ("reconciler", "simhost", "benchmarks")]
+        subprocess.run([PY, "-m", "compileall", "-q", *dirs], check=True, stdout=subprocess.DEVNULL)
     work = Path(tempfile.mkdtemp(prefix="rtkdump-bench-"))
     hosts = []
     for release in args.releases:
@@ -180,9 +198,10 @@ def main() -> int:
         for n in args.entries:
             root = work / f"h{release}-{n}"
             converge(root, release, n)
+            (root / TEXTFILE_DIR).mkdir(parents=True, exist_ok=True)
             hosts.append((release, n, root, host_env(root)))
             sim("exec", str(root), "--", "true")  # the stand-ins exist
-    names = ("floor", "apply", "plan", "validate")
+    names = ("floor", "apply", "plan", "validate", "cron")
     samples: Dict[Tuple[str, int, str], List[Tuple[float, float, int]]] = {}
     for _ in range(args.rounds):
         for release, n, root, env in hosts:
@@ -193,7 +212,8 @@ def main() -> int:
         for name, argv in cases(root, int(release.split(".")[0])).items():
             counts[(release, n, name)] = count_processes(argv, env)
     rows = []
-    print(f"medians of {args.rounds} alternated rounds; CPU = user+sys of the process and its children")
+    print(f"medians of {args.rounds} alternated rounds; CPU = user+sys of the process and its children; "
+          f"{'source compiled on every run' if args.no_bytecode else 'from bytecode, as installed'}")
     print(f"{'host':<10} {'case':<9} {'wall ms':>8} {'cpu ms':>8} {'rss MiB':>8} {'procs':>6} {'tree':>5} "
           f"{'x floor':>8}")
     for release, n, _root, _env in hosts:
@@ -213,11 +233,18 @@ def main() -> int:
     by = {(r["release"], r["entries"], r["case"]): r for r in rows}
     print()
     for release in args.releases:
-        if (release, 3, "apply") in by and (release, 50, "apply") in by:
-            a3, a50 = by[(release, 3, "apply")], by[(release, 50, "apply")]
-            print(f"{release}: apply at 50 entries / at 3 = {a50['wall_ms'] / a3['wall_ms']:.2f}; "
-                  f"apply RSS / floor RSS (3 entries) = {a3['rss_mib'] / by[(release, 3, 'floor')]['rss_mib']:.2f}; "
-                  f"processes started by apply: {a3['processes']} ({', '.join(a3['children_ran'])})")
+        few = min(n for n in args.entries)
+        if (release, few, "apply") not in by:
+            continue
+        a, floor = by[(release, few, "apply")], by[(release, few, "floor")]
+        parts = [f"apply / floor ({few} entries) = {a['x_floor']:.2f}",
+                 f"plan / floor = {by[(release, few, 'plan')]['x_floor']:.2f}"]
+        many = max(n for n in args.entries)
+        if many != few and (release, many, "apply") in by:
+            parts.append(f"apply at {many} entries / at {few} = {by[(release, many, 'apply')]['wall_ms'] / a['wall_ms']:.2f}")
+        parts.append(f"apply RSS / floor RSS = {a['rss_mib'] / floor['rss_mib']:.2f}")
+        parts.append(f"processes started by apply: {a['processes']} ({', '.join(a['children_ran'])})")
+        print(f"{release}: " + "; ".join(parts))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
     if not args.keep:
