@@ -387,3 +387,76 @@ def test_the_executor_gathers_again_when_it_waited_for_the_lock(tmp_path: Path, 
     monkeypatch.setattr(HostLock, "__enter__", waited_enter)
     apply_state(host, desired, ApplyOptions(), early=start_gather(host))
     assert fresh == [1]
+
+
+# --- a long journal ---------------------------------------------------------------------
+def _long_journal_lines() -> list:
+    """300 past runs of what a changing apply journals (action output included), plus the odd lines."""
+    lines = []
+    for k in range(300):
+        run = f"2026{k:04d}-abcd"
+        boot = f"boot-{k // 3}"
+        for event, extra in [
+            ("run-started", {"state_file": "/etc/rtkdump/state.yaml", "boot_id": boot}),
+            ("restart-pending", {"by": "file:/etc/kdump.conf", "notifies": ["kdump"], "boot_id": boot}),
+            # output that names other events must not confuse the filter
+            ("action-done", {"action": "x", "output": "reboot-requested restart-done " * 100}),
+            ("restart-done", {"action": "service:kdump.service:restart", "boot_id": boot}),
+            ("barrier-reached", {"reason": "crashkernel", "boot_id": boot}),
+            ("reboot-requested", {"key": f"key-{k % 5}", "boot_id": boot}),
+            ("crash-test-triggered", {"key": f"sha-{k % 7}", "boot_id": boot}),
+            ("run-finished", {"result": "converged"}),
+        ]:
+            lines.append(json.dumps({"time": k, "run": run, "event": event, **extra}, sort_keys=True))
+    lines[100:100] = ["[1, 2]", "null", '"text"', "{torn"]
+    lines.append(
+        json.dumps({"time": 999, "run": "last", "event": "restart-pending", "by": "x", "boot_id": "b"})
+    )
+    lines.append('{"event": "restart-pen')  # torn last line
+    return lines
+
+
+def test_the_history_filter_gives_what_parsing_every_line_gives() -> None:
+    from reconciler.facts import history
+
+    text = "\n".join(_long_journal_lines()) + "\n"
+    for boot_id in ("b", "boot-3", None):
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(history, "_KINDS", ("",))  # "" is in every line: every line parsed
+            every_line = history.parse_journal(text, boot_id)
+        assert history.parse_journal(text, boot_id) == every_line
+    assert history.parse_journal(text, "b").pending_restart == "x (run last)"
+    assert history.parse_journal(text, "b").skipped == 3
+
+
+def test_a_long_journal_is_read_once_and_parsed_only_where_it_answers(tmp_path: Path, monkeypatch) -> None:
+    import reconciler.apply.journal as journal_mod
+    from reconciler.apply.journal import JOURNAL, Journal
+
+    path = tmp_path / JOURNAL.lstrip("/")
+    path.parent.mkdir(parents=True)
+    lines = _long_journal_lines()
+    path.write_text("\n".join(lines) + "\n")
+    journal = Journal(Host(root=tmp_path), "now")
+    every = list(journal.events())
+    assert journal.skipped == [101, 102, 103]
+    parsed = []
+    real_loads = json.loads
+    monkeypatch.setattr(
+        journal_mod.json, "loads", lambda s, *a, **k: parsed.append(s) or real_loads(s, *a, **k)
+    )
+    fresh = Journal(Host(root=tmp_path), "now")
+    assert fresh.warnings() and len(parsed) == 3  # only the three lines that are not objects
+    assert fresh.find("crash-test-triggered") == [e for e in every if e["event"] == "crash-test-triggered"]
+    assert fresh.last("barrier-reached") == [e for e in every if e["event"] == "barrier-reached"][-1]
+    assert fresh.find("reboot-requested", key="key-1") == [
+        e for e in every if e["event"] == "reboot-requested" and e["key"] == "key-1"
+    ]
+    before = len(parsed)
+    fresh.find("crash-test-triggered")
+    assert len(parsed) == before  # parsed once, remembered
+    # the 3 odd lines, the 900 answers, and the 300 action-done lines whose output names
+    # reboot-requested (a text match is only a hint); never the run-started/-finished lines
+    assert len(parsed) == 3 + 900 + 300
+    fresh.append("run-started")  # the file changed: read again
+    assert fresh.last("run-started")["run"] == "now"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ..errors import HostAccessError
 from ..host import Host
@@ -21,6 +21,7 @@ from ..host import Host
 STATE_DIR = "/var/lib/rtkdump"
 JOURNAL = f"{STATE_DIR}/journal.jsonl"
 BACKUPS = f"{STATE_DIR}/backups"
+_TORN = object()  # a line that is not JSON (JSON null is a line that is, but not an event)
 
 
 class Journal:
@@ -29,6 +30,9 @@ class Journal:
         self.run_id = run_id
         self.path = host.path(JOURNAL)
         self.skipped: List[int] = []  # line numbers that are JSON but not an event object
+        self._identity: Optional[Tuple[int, int, int]] = None
+        self._lines: List[str] = []
+        self._parsed: Dict[int, Any] = {}
 
     def append(self, event: str, **fields: Any) -> Dict[str, Any]:
         record = {"time": round(time.time(), 3), "run": self.run_id, "event": event, **fields}
@@ -43,31 +47,65 @@ class Journal:
             ) from None
         return record
 
-    def events(self) -> Iterator[Dict[str, Any]]:
+    def _read_lines(self) -> List[str]:
+        """The journal's lines, read again only when the file changed (its inode, size or mtime)."""
         try:
+            st = self.host.stat(JOURNAL)
+            identity = (st.st_ino, st.st_size, st.st_mtime_ns)
+            if identity == self._identity:
+                return self._lines
             text = self.host.read_text(JOURNAL, follow=False)
         except FileNotFoundError:
-            return
+            self._identity, self._lines, self._parsed = None, [], {}
+            return self._lines
         except OSError as exc:
             raise HostAccessError(
                 f"cannot read the journal {JOURNAL}: {exc.strerror or exc}",
                 hint=f"{JOURNAL} must be a regular file (remove it to start a new history)",
             ) from None
-        skipped = []
-        for number, line in enumerate(text.splitlines(), 1):
+        self._identity, self._lines, self._parsed = identity, text.splitlines(), {}
+        return self._lines
+
+    def _record(self, number: int, line: str) -> Any:
+        if number not in self._parsed:
             try:
-                record = json.loads(line)
+                self._parsed[number] = json.loads(line)
             except ValueError:
-                continue  # a torn last line after a crash
+                self._parsed[number] = _TORN  # a torn last line after a crash
+        return self._parsed[number]
+
+    def events(self, *kinds: str) -> Iterator[Dict[str, Any]]:
+        """Every event object, oldest first; with ``kinds``, only those events.
+
+        A journal grows with every run that changed something (action output
+        included), and a converged cron run asks it several questions: the lines
+        are read once and each is parsed at most once, only when it can answer
+        (an event of one of ``kinds`` names that kind in its text).
+        """
+        skipped = []
+        for number, line in enumerate(self._read_lines(), 1):
+            if kinds and not any(kind in line for kind in kinds):
+                continue
+            record = self._record(number, line)
+            if record is _TORN:
+                continue
             if not isinstance(record, dict):
                 skipped.append(number)  # valid JSON, but not an event: history to ignore, not a crash
                 continue
+            if kinds and record.get("event") not in kinds:
+                continue
             yield record
-        self.skipped = skipped
+        if not kinds:
+            self.skipped = skipped
 
     def warnings(self) -> List[str]:
         """What reading the journal skipped, to say once per run."""
-        list(self.events())
+        # only a line that is not an object can be valid JSON and still not an event
+        self.skipped = [
+            number
+            for number, line in enumerate(self._read_lines(), 1)
+            if not line.lstrip().startswith("{") and self._record(number, line) is not _TORN
+        ]
         if not self.skipped:
             return []
         lines = ", ".join(str(n) for n in self.skipped[:5])
@@ -76,11 +114,7 @@ class Journal:
         ]
 
     def find(self, event: str, **match: Any) -> List[Dict[str, Any]]:
-        return [
-            e
-            for e in self.events()
-            if e.get("event") == event and all(e.get(k) == v for k, v in match.items())
-        ]
+        return [e for e in self.events(event) if all(e.get(k) == v for k, v in match.items())]
 
     def last(self, event: str, **match: Any) -> Optional[Dict[str, Any]]:
         found = self.find(event, **match)

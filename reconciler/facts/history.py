@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 START_EVENTS = ("restart-done",)
+_KINDS = ("restart-pending", "crash-test-triggered", "reboot-requested") + START_EVENTS
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,12 @@ def parse_journal(text: str, boot_id: Optional[str]) -> History:
     reboots: List[Tuple[str, str]] = []
     skipped = 0
     for line in text.splitlines():
+        # Parse only what can matter: an event this reads names its kind in its text, and only a
+        # line that is not an object can be valid JSON that is not an event (a long journal of
+        # action output is otherwise parsed on every cron run).
+        is_object = line.lstrip().startswith("{")
+        if is_object and not any(kind in line for kind in _KINDS):
+            continue
         try:
             event = json.loads(line)
         except ValueError:
