@@ -426,7 +426,7 @@ def test_the_history_filter_gives_what_parsing_every_line_gives() -> None:
             every_line = history.parse_journal(text, boot_id)
         assert history.parse_journal(text, boot_id) == every_line
     assert history.parse_journal(text, "b").pending_restart == "x (run last)"
-    assert history.parse_journal(text, "b").skipped == 3
+    assert history.parse_journal(text, "b").skipped_lines == 3
 
 
 def test_a_long_journal_is_read_once_and_parsed_only_where_it_answers(tmp_path: Path, monkeypatch) -> None:
