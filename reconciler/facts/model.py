@@ -7,10 +7,12 @@ a reason*, never guessed: the planner then says what it could not check.
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, Generic, Optional, Tuple, TypeVar
 
+from ..digest import sha256
 from ..errors import ParseError  # noqa: F401 - re-exported: the parsers raise it
 
 T = TypeVar("T")
@@ -285,3 +287,105 @@ class DmiInfo:
     def is_ibm_ls21(self) -> bool:
         """IBM BladeCenter LS21 = machine type 7971 (``BladeCenter LS21 -[7971PAM]-``)."""
         return bool(re.search(r"\bLS21\b", self.product_name) or re.search(r"\[7971", self.product_name))
+
+
+# --- what a gather is asked for, and what it delivers (facts/gather.py) ---------------------
+def _history():
+    from . import history  # the journal's parser: imported only once a Facts is made
+
+    return history
+
+
+@dataclass(frozen=True)
+class FactRequest:
+    """What the desired state makes worth asking about."""
+
+    packages: Optional[Tuple[str, ...]] = ()  # None: the release's recommended set
+    dump_path: Optional[str] = None  # a local dump directory whose existence matters
+    devices: Tuple[str, ...] = ()  # /dev paths named by raw/fs targets
+    files: Tuple[str, ...] = ()  # kdump_pre/kdump_post/extra_bins/sshkey: what kind of file each is
+
+
+@dataclass(frozen=True)
+class Facts:
+    os_release: Fact[OsRelease]
+    running_kernel: Fact[RunningKernel]
+    cmdline: Fact[KernelCmdline]
+    iomem_crash: Fact[CrashReservation]
+    kexec_crash_size: Fact[int]
+    kexec_crash_loaded: Fact[bool]
+    memory: Fact[MemoryInfo]
+    system_ram: Fact  # Optional[int]: top-level System RAM of /proc/iomem; None in the non-root view
+    dmi: Fact[DmiInfo]
+    boot_id: Fact[str]
+    packages: Fact[InstalledPackages]
+    bootloader: Fact[BootLoader]
+    kdump_conf: Fact  # Optional[KdumpConf]: None = the file does not exist
+    sysconfig: Fact  # Optional[SysconfigFile]: None = the file does not exist
+    kdump_enabled: Fact[UnitFileState]
+    kdump_active: Fact[ActiveState]
+    default_crashkernel: Fact[str]  # kdumpctl get-default-crashkernel, where the release has it
+    sysconfig_kernel: Fact  # Optional[Dict[str, str]] of /etc/sysconfig/kernel; None: absent
+    hooks: Dict[str, Fact] = field(default_factory=dict)  # rtkdump's new-kernel hooks: text, None = absent
+    paths: Dict[str, Fact[bool]] = field(default_factory=dict)  # host path -> exists (dir for dump path)
+    # host path -> "missing" | "dir" | "file" | "exec" (kdumpctl's test -e / -f / -x)
+    files: Dict[str, Fact[str]] = field(default_factory=dict)
+    # rtkdump's own journal (pending restart, crash tests, reboots) and kdump's initramfs age
+    history: Fact = field(default_factory=lambda: Fact.of("history", "nothing read", _history().History()))
+    kdump_initramfs: Fact = field(default_factory=lambda: Fact.of("kdump_initramfs", "nothing read", None))
+
+    def all(self) -> Dict[str, Fact]:
+        out = {}
+        for name in self.__dataclass_fields__:
+            if name in ("history", "kdump_initramfs") and getattr(self, name).source == "nothing read":
+                continue  # built without them (tests): not facts of this host
+            if name in ("paths", "files", "hooks"):
+                continue
+            out[name] = getattr(self, name)
+        for path, fact in self.paths.items():
+            out[f"path {path}"] = fact
+        for path, kind in self.files.items():
+            out[f"file {path}"] = kind
+        for path, fact in self.hooks.items():
+            out[f"hook {path}"] = fact
+        return out
+
+    def unknown(self) -> Dict[str, Fact]:
+        return {k: f for k, f in self.all().items() if not f.known}
+
+    def to_json(self) -> dict:
+        out: Dict[str, dict] = {}
+        for name, fact in self.all().items():
+            if name in ("kdump_conf", "sysconfig"):
+                # the file's text is the fact; its parse is derived
+                out[name] = {"source": fact.source, "known": fact.known}
+                if fact.known:
+                    out[name]["value"] = None if fact.value is None else fact.value.text
+                else:
+                    out[name]["unknown"] = fact.unknown
+            else:
+                out[name] = fact.to_json()
+        crash = out.get("iomem_crash", {})
+        if crash.get("known") and isinstance(crash.get("value"), dict):
+            # the configured value that produced the reservation: crashkernel= of the running kernel
+            cmd = self.cmdline
+            crash["value"]["configured"] = list(cmd.known_value.values("crashkernel")) if cmd.known else None
+        return out
+
+    def digests(self) -> Dict[str, str]:
+        """sha256 of each fact's value (or unknown reason), without its source.
+
+        Sources are left out so the same host state gives the same digests
+        wherever its root is mounted.
+        """
+        out = {}
+        for name, data in self.to_json().items():
+            body = {k: v for k, v in data.items() if k != "source"}
+            blob = json.dumps(body, sort_keys=True, separators=(",", ":"))
+            out[name] = sha256(blob.encode()).hexdigest()
+        return out
+
+    def fingerprint(self) -> str:
+        """One sha256 over every fact (boot_id included: a reboot makes a saved plan stale)."""
+        blob = json.dumps(self.digests(), sort_keys=True)
+        return sha256(blob.encode()).hexdigest()
