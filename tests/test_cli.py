@@ -244,23 +244,30 @@ def test_help_is_what_argparse_prints_at_the_same_width(columns, monkeypatch) ->
     assert ours == helps(cli.build_parser())
 
 
-def test_a_converged_apply_writes_its_metrics_from_its_own_facts(tmp_path, monkeypatch) -> None:
-    # the packaged cron line runs apply --textfile-dir: converged, it reads the host once
+@pytest.fixture
+def gathered(monkeypatch) -> list:
+    """The FactRequest of every gather (PendingFacts.facts: one read of the host) in this test."""
     import reconciler.facts
 
+    real = reconciler.facts.PendingFacts.facts
+    seen: list = []
+
+    def counting(pending):
+        seen.append(pending.request)
+        return real(pending)
+
+    monkeypatch.setattr(reconciler.facts.PendingFacts, "facts", counting)
+    return seen
+
+
+def test_a_converged_apply_writes_its_metrics_from_its_own_facts(tmp_path, gathered) -> None:
+    # the packaged cron line runs apply --textfile-dir: converged, it reads the host once
     if os.geteuid() != 0:
         pytest.skip("apply runs as root")
     root = converged_root(tmp_path)
     textfile = tmp_path / "prom"
     textfile.mkdir()
-    real = reconciler.facts.PendingFacts.facts
-    gathered = []
-
-    def counting(pending):
-        gathered.append(pending.request)
-        return real(pending)
-
-    monkeypatch.setattr(reconciler.facts.PendingFacts, "facts", counting)
+    gathered.clear()  # the probe plan that built the host
     rc, out, err = run("apply", DEFAULT_STATE, "--root", str(root), "--textfile-dir", str(textfile))
     assert rc == 0, out + err
     assert len(gathered) == 1
@@ -276,23 +283,14 @@ def test_a_converged_apply_writes_its_metrics_from_its_own_facts(tmp_path, monke
     assert "rtkdump_crash_kernel_loaded 1" in from_apply
 
 
-def test_metrics_after_a_failed_apply_read_the_host_again(tmp_path, monkeypatch) -> None:
-    import reconciler.facts
-
+def test_metrics_after_a_failed_apply_read_the_host_again(tmp_path, gathered) -> None:
     if os.geteuid() != 0:
         pytest.skip("apply runs as root")
     root = converged_root(tmp_path)
     (root / "etc/kdump.conf").write_text("path /var/crash\ncore_collector makedumpfile -c\n")
     textfile = tmp_path / "prom"
     textfile.mkdir()
-    real = reconciler.facts.PendingFacts.facts
-    gathered = []
-
-    def counting(pending):
-        gathered.append(pending.request)
-        return real(pending)
-
-    monkeypatch.setattr(reconciler.facts.PendingFacts, "facts", counting)
+    gathered.clear()  # the probe plan that built the host
     rc, out, err = run("apply", DEFAULT_STATE, "--root", str(root), "--textfile-dir", str(textfile))
     # kdump.conf is written, then the restart fails (the fixture has no systemctl restart)
     assert rc == 1 and "write /etc/kdump.conf" in err, out + err

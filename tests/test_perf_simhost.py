@@ -1,4 +1,5 @@
-"""On simulated hosts: the BLS reader equals grubby, RHEL 7 asks grubby once, and rtkdump is polite.
+"""On simulated hosts: the BLS reader equals grubby, RHEL 7 asks grubby once, rtkdump is polite, and
+benchmarks/run.py still runs.
 
 Fresh simulated 8.10/9.2/9.4/10.1 hosts (with an extra kernel installed the
 release's way, and again with 50 entries) give the same BootLoader read
@@ -215,3 +216,33 @@ def test_a_converged_apply_imports_no_yaml_schema_retry_or_shutil(tmp_path: Path
     changed.write_text(Path(state).read_text() + "# a comment: a new text, parsed and validated again\n")
     rc, modules, out = _imported(root, "apply", str(changed))
     assert rc == 0 and {"yaml", "jsonschema"} <= modules, out
+
+
+# --- the reference benchmark still runs (one round on one host; no timing asserted) ---
+def test_benchmark_runs_every_case_and_reports_the_ratios(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/run.py",
+            "--rounds",
+            "1",
+            "--releases",
+            "9.4",
+            "--entries",
+            "3",
+            "--json",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = json.loads(out.read_text())
+    assert [r["case"] for r in rows] == ["floor", "apply", "plan", "validate", "cron"]
+    by = {r["case"]: r for r in rows}
+    assert by["floor"]["x_floor"] == 1.0
+    assert all(r["wall_ms"] > 0 and r["rss_mib"] > 0 for r in rows)
+    assert "apply RSS / floor RSS" in proc.stdout
