@@ -16,6 +16,7 @@ import time
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ..errors import HostAccessError
+from ..facts.history import may_answer
 from ..host import Host
 
 STATE_DIR = "/var/lib/rtkdump"
@@ -84,7 +85,7 @@ class Journal:
         """
         skipped = []
         for number, line in enumerate(self._read_lines(), 1):
-            if kinds and not any(kind in line for kind in kinds):
+            if kinds and not may_answer(line, kinds):
                 continue
             record = self._record(number, line)
             if record is _TORN:

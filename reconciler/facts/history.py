@@ -31,6 +31,17 @@ class History:
     skipped_lines: int = 0  # valid JSON lines that are not event objects
 
 
+def may_answer(line: str, kinds: Tuple[str, ...]) -> bool:
+    """Whether a journal line must be parsed to learn about events of ``kinds``.
+
+    An event of one of them names its kind in its text, and only a line that is
+    not an object can be valid JSON that is not an event: the rest (a long
+    journal is mostly action output) is never parsed.  A text match is a hint,
+    the parsed "event" decides.
+    """
+    return not line.lstrip().startswith("{") or any(kind in line for kind in kinds)
+
+
 def parse_journal(text: str, boot_id: Optional[str]) -> History:
     """The journal's JSON lines -> History. Torn and non-object lines are skipped, never fatal."""
     pending: List[dict] = []  # restart-pending events since the last restart-done
@@ -38,11 +49,7 @@ def parse_journal(text: str, boot_id: Optional[str]) -> History:
     reboots: List[Tuple[str, str]] = []
     skipped = 0
     for line in text.splitlines():
-        # Parse only what can matter: an event this reads names its kind in its text, and only a
-        # line that is not an object can be valid JSON that is not an event (a long journal of
-        # action output is otherwise parsed on every cron run).
-        is_object = line.lstrip().startswith("{")
-        if is_object and not any(kind in line for kind in _KINDS):
+        if not may_answer(line, _KINDS):
             continue
         try:
             event = json.loads(line)
