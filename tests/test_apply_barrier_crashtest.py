@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply.barrier import ALREADY_ASKED, REBOOT, WAIT, RebootBarrier, reboot_action
-from reconciler.apply.crashtest import SYSRQ, CrashTest, find_vmcore
+from reconciler.apply.crashtest import SYSRQ, CrashTest, find_new_vmcore, find_vmcore
 from reconciler.apply.journal import Journal
 from reconciler.errors import ApplyError
 from reconciler.host import Host
@@ -83,7 +83,7 @@ def test_crash_test_once_per_state_file(host):
     j = journal(host)
     test = CrashTest(ONCE, j)
     assert test.wanted()
-    test.record_trigger("boot-1")
+    test.record_trigger(host, "boot-1")
     assert not CrashTest(ONCE, j).wanted()
     assert CrashTest(replace(ONCE, sha256="c" * 64), j).wanted()  # an edited state file asks again
     assert not CrashTest(STATE, j).wanted()  # crash_test: off
@@ -101,7 +101,7 @@ def test_the_crash_is_an_action_writing_sysrq_through_the_host(host):
 def test_result_waits_for_a_new_boot_then_passes_on_a_fresh_vmcore(host):
     j = journal(host)
     test = CrashTest(ONCE, j)
-    triggered = test.record_trigger("boot-1")
+    triggered = test.record_trigger(host, "boot-1")
     assert test.pending_result("boot-1") is None  # not crashed yet
     pending = test.pending_result("boot-2")
     assert pending == triggered
@@ -121,13 +121,100 @@ def test_a_stale_vmcore_from_before_the_trigger_fails(host):
     old = time.time() - 3600
     os.utime(dump / "vmcore", (old, old))
     test = CrashTest(ONCE, journal(host))
-    triggered = test.record_trigger("boot-1")
+    triggered = test.record_trigger(host, "boot-1")
     assert test.verdict(host, triggered)["outcome"] == "fail"
     assert find_vmcore(host, "/var/crash", triggered["time"]) is None
+
+
+def write_dump(host: Host, name: str, mtime: float, file: str = "vmcore") -> Path:
+    dump = host.root / "var/crash" / name
+    dump.mkdir(parents=True, exist_ok=True)
+    (dump / file).write_bytes(b"ELF")
+    os.utime(dump / file, (mtime, mtime))
+    return dump / file
+
+
+def test_dumps_there_before_the_trigger_are_not_the_crash_tests(host):
+    # the kernel test's failure in CI: the previous crash's vmcore, written 0.x s before this trigger,
+    # was inside the mtime rule's 1 s of slack; and one from a capture kernel whose clock ran ahead
+    write_dump(host, "127.0.0.1-2026-12-02-03:03:19", time.time() - 0.5)
+    write_dump(host, "127.0.0.1-2026-12-02-04:00:00", time.time() + 30)
+    test = CrashTest(ONCE, journal(host))
+    triggered = test.record_trigger(host, "boot-1")
+    assert find_vmcore(host, "/var/crash", triggered["time"])  # the mtime rule alone passes them
+    verdict = test.verdict(host, test.pending_result("boot-2"))
+    assert verdict == {
+        "outcome": "fail",
+        "detail": "no vmcore written since the crash test under /var/crash"
+        " (2 vmcores there before it, none new or rewritten)",
+    }
+
+
+def test_a_new_dump_with_a_clock_behind_passes_and_says_so(host):
+    write_dump(host, "127.0.0.1-2026-12-01-09:00:00", time.time() - 7200)
+    test = CrashTest(ONCE, journal(host))
+    triggered = test.record_trigger(host, "boot-1")
+    assert triggered["dumps_before"] == {
+        "127.0.0.1-2026-12-01-09:00:00": pytest.approx(time.time() - 7200, abs=5)
+    }
+    # an RTC kept in local time, five hours behind UTC: the new directory's name and mtime are older
+    write_dump(host, "127.0.0.1-2026-12-01-05:00:00", triggered["time"] - 5 * 3600 + 20)
+    verdict = test.verdict(host, triggered)
+    assert verdict["outcome"] == "pass"
+    assert verdict["detail"] == (
+        "vmcore /var/crash/127.0.0.1-2026-12-01-05:00:00/vmcore"
+        " (its mtime is 17980 s before the trigger: the capture kernel's clock is behind this one)"
+    )
+
+
+def test_a_dump_rewritten_in_a_directory_of_the_same_name_passes(host):
+    # an RTC reset to the epoch names every dump alike; kdump writes into the existing directory
+    write_dump(host, "127.0.0.1-1970-01-01-00:00:05", 5.0)
+    test = CrashTest(ONCE, journal(host))
+    triggered = test.record_trigger(host, "boot-1")
+    assert test.verdict(host, triggered)["outcome"] == "fail"
+    write_dump(host, "127.0.0.1-1970-01-01-00:00:05", 6.0)
+    assert test.verdict(host, triggered) == {
+        "outcome": "pass",
+        "detail": "vmcore /var/crash/127.0.0.1-1970-01-01-00:00:05/vmcore"
+        f" (its mtime is {triggered['time'] - 6:.0f} s before the trigger:"
+        " the capture kernel's clock is behind this one)",
+    }
+
+
+def test_an_incomplete_dump_is_no_vmcore_and_a_missing_dump_path_lists_nothing(host):
+    test = CrashTest(ONCE, journal(host))
+    triggered = test.record_trigger(host, "boot-1")
+    assert triggered["dumps_before"] == {}  # no /var/crash yet
+    write_dump(host, "127.0.0.1-2026-12-02-04:00:00", time.time(), file="vmcore-incomplete")
+    assert test.verdict(host, triggered)["detail"] == (
+        "no vmcore written since the crash test under /var/crash"
+        " (0 vmcores there before it, none new or rewritten)"
+    )
+    assert find_new_vmcore(host, "/var/crash", {}) is None
+    vmcore = write_dump(host, "127.0.0.1-2026-12-02-04:00:00", time.time() + 1)
+    assert find_new_vmcore(host, "/var/crash", {}) == (
+        "/var/crash/127.0.0.1-2026-12-02-04:00:00/vmcore",
+        vmcore.stat().st_mtime,
+    )
+
+
+def test_a_trigger_journalled_without_the_listing_keeps_the_mtime_rule(host):
+    j = journal(host)
+    old = j.append(
+        "crash-test-triggered", key=ONCE.sha256, boot_id="boot-1", dump_path="/var/crash", target="local"
+    )
+    test = CrashTest(ONCE, j)
+    assert test.verdict(host, old)["outcome"] == "fail"
+    write_dump(host, "127.0.0.1-2026-12-02-04:00:00", old["time"] - 0.5)  # within the 1 s of slack
+    assert test.verdict(host, old) == {
+        "outcome": "pass",
+        "detail": "vmcore /var/crash/127.0.0.1-2026-12-02-04:00:00/vmcore",
+    }
 
 
 def test_remote_targets_are_unverifiable(host):
     nfs = replace(ONCE, dump=DumpSpec(target=DumpTarget(kind="nfs", server="n:/x")))
     test = CrashTest(nfs, journal(host))
-    triggered = test.record_trigger("boot-1")
+    triggered = test.record_trigger(host, "boot-1")
     assert test.verdict(host, triggered)["outcome"] == "unverifiable"

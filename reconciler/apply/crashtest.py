@@ -3,14 +3,24 @@
 Wanted when ``verify.crash_test: once`` has not been triggered for this state
 file yet (keyed by its sha256), or when forced with ``--crash-test``.  The
 trigger is journalled *before* the sysrq write, because the write does not
-return.  After the reboot (a new boot_id), the next apply looks for a vmcore
-newer than the trigger under a local dump path and records pass or fail once;
-NFS, SSH and raw targets are "unverifiable" from the host.
+return, together with what the local dump path held then.  After the reboot (a
+new boot_id), the next apply looks for a vmcore that was not there at the
+trigger and records pass or fail once; NFS, SSH and raw targets are
+"unverifiable" from the host.
+
+Why a listing and not only the mtime: the vmcore's mtime and its directory's
+name come from the capture kernel's clock, read from the RTC.  A guest or an
+RTC kept in local time runs ahead or behind the clock that journalled the
+trigger, so an older dump can look newer than the trigger (a false pass: the
+worst answer) and a fresh one older (a false fail); and the 1 s of slack a
+time comparison needs lets a dump written just before the trigger pass (the
+real-kernel test did, in CI).  Trigger records written
+before the listing existed fall back to the mtime rule.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..errors import ApplyError
 from ..host import Host
@@ -19,7 +29,15 @@ from ..plan.resources.crash_test import SYSRQ, crash_test_action
 from ..state.model import DesiredState
 from .journal import Journal
 
-__all__ = ["SYSRQ", "CrashTest", "find_vmcore", "refuse_unless_loaded"]
+__all__ = [
+    "SYSRQ",
+    "CrashTest",
+    "dump_listing",
+    "find_new_vmcore",
+    "find_vmcore",
+    "refuse_unless_loaded",
+    "vmcores",
+]
 
 
 class CrashTest:
@@ -43,15 +61,17 @@ class CrashTest:
         """The same action the plan shows (plan/resources/crash_test.py)."""
         return crash_test_action(self.forced)
 
-    def record_trigger(self, boot_id: Optional[str]) -> Dict[str, Any]:
+    def record_trigger(self, host: Host, boot_id: Optional[str]) -> Dict[str, Any]:
         """Journal the trigger (before the write that does not return); returns the record."""
         target = self.desired.dump.target
+        dump_path = self.desired.dump.path if target.kind == "local" else None
         return self.journal.append(
             "crash-test-triggered",
             key=self.key,
             boot_id=boot_id,
-            dump_path=self.desired.dump.path if target.kind == "local" else None,
+            dump_path=dump_path,
             target=target.kind,
+            dumps_before=dump_listing(host, dump_path) if dump_path else None,
         )
 
     def pending_result(self, boot_id: Optional[str]) -> Optional[Dict[str, Any]]:
@@ -73,13 +93,33 @@ class CrashTest:
                 "detail": f"the dump target is {triggered.get('target')}: "
                 "rtkdump cannot look for the vmcore from this host",
             }
-        found = find_vmcore(host, triggered["dump_path"], triggered["time"])
-        if found:
-            return {"outcome": "pass", "detail": f"vmcore {found}"}
-        return {
-            "outcome": "fail",
-            "detail": f"no vmcore newer than the crash test under {triggered['dump_path']}",
-        }
+        before = triggered.get("dumps_before")
+        if before is None:  # a trigger journalled by an rtkdump without the listing
+            found = find_vmcore(host, triggered["dump_path"], triggered["time"])
+            if found:
+                return {"outcome": "pass", "detail": f"vmcore {found}"}
+            return {
+                "outcome": "fail",
+                "detail": f"no vmcore newer than the crash test under {triggered['dump_path']}",
+            }
+        new = find_new_vmcore(host, triggered["dump_path"], before)
+        if new is None:
+            return {
+                "outcome": "fail",
+                "detail": f"no vmcore written since the crash test under {triggered['dump_path']}"
+                f" ({len(before)} vmcore{'' if len(before) == 1 else 's'} there before it,"
+                " none new or rewritten)",
+            }
+        path, mtime = new
+        detail = f"vmcore {path}"
+        behind = triggered["time"] - mtime
+        if behind > 1:
+            # new since the trigger all the same; say so, the admin may want to fix the RTC
+            detail += (
+                f" (its mtime is {behind:.0f} s before the trigger:"
+                " the capture kernel's clock is behind this one)"
+            )
+        return {"outcome": "pass", "detail": detail}
 
     def record_result(
         self, triggered: Dict[str, Any], verdict: Dict[str, str], boot_id: Optional[str]
@@ -93,20 +133,47 @@ class CrashTest:
         )
 
 
-def find_vmcore(host: Host, dump_path: str, since: float) -> Optional[str]:
-    """The newest ``<dump_path>/<dir>/vmcore`` written at or after ``since`` (1 s of clock slack)."""
+def vmcores(host: Host, dump_path: str) -> List[Tuple[str, str, float]]:
+    """``(directory, path, mtime)`` of each ``<dump_path>/<dir>/vmcore``, the newest name first.
+
+    kdump names the directories ``<host>-<YYYY-MM-DD-HH:MM:SS>``; a directory
+    holding only ``vmcore-incomplete`` (a dump that did not finish) has no vmcore.
+    """
     try:
         names = host.list_dir(dump_path)
     except OSError:
-        return None
+        return []  # no dump path (yet)
+    found = []
     for name in sorted(names, reverse=True):
-        candidate = f"{dump_path}/{name}/vmcore"
+        path = f"{dump_path}/{name}/vmcore"
         try:
-            st = host.stat(candidate)
+            found.append((name, path, host.stat(path).st_mtime))
         except OSError:
             continue
-        if st.st_mtime >= since - 1:
-            return candidate
+    return found
+
+
+def dump_listing(host: Host, dump_path: str) -> Dict[str, float]:
+    """Each directory under the dump path that holds a vmcore, with that vmcore's mtime."""
+    return {name: mtime for name, _, mtime in vmcores(host, dump_path)}
+
+
+def find_new_vmcore(host: Host, dump_path: str, before: Dict[str, float]) -> Optional[Tuple[str, float]]:
+    """The newest vmcore not in ``before`` (a new directory, or rewritten since), with its mtime."""
+    for name, path, mtime in vmcores(host, dump_path):
+        if before.get(name) != mtime:
+            return path, mtime
+    return None
+
+
+def find_vmcore(host: Host, dump_path: str, since: float) -> Optional[str]:
+    """The newest vmcore written at or after ``since`` (1 s of clock slack).
+
+    Only for trigger records without ``dumps_before``: the clocks can disagree (see above).
+    """
+    for _, path, mtime in vmcores(host, dump_path):
+        if mtime >= since - 1:
+            return path
     return None
 
 

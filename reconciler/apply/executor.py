@@ -256,7 +256,7 @@ class Executor:
     def trigger_crash_test(self, plan: Plan) -> ApplyReport:
         refuse_unless_loaded(self.facts.kexec_crash_loaded.get())
         self.begin(plan)
-        record = self.crash_test.record_trigger(self.facts.boot_id.get())
+        record = self.crash_test.record_trigger(self.host, self.facts.boot_id.get())
         self.report.crash_test = {"triggered_at": record["time"], "boot_id": record["boot_id"]}
         action = self.crash_test.action()
         self.say(f"  {action.summary}")
@@ -267,7 +267,7 @@ class Executor:
         return self.report
 
     def check_crash_test_result(self) -> None:
-        """After the crash test's reboot: look for a vmcore newer than the trigger; record pass/fail once."""
+        """After the crash test's reboot: look for a vmcore written since the trigger; record pass/fail once."""
         boot_id = self.facts.boot_id.get()
         triggered = self.crash_test.pending_result(boot_id)
         if triggered is None:
