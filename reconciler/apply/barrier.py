@@ -9,12 +9,12 @@ barrier reason, after which it is an error instead of a loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from ..errors import ApplyError
 from ..host import Host
 from ..plan.model import RESTART, Action, reboot_key
+from ..records import dataclass
 from ..state.model import DesiredState
 from .journal import Journal
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
 from ..errors import ApplyError, RtkdumpError
@@ -21,6 +20,7 @@ from ..facts import HOOK_PATHS, Facts, PendingFacts
 from ..host import Host
 from ..plan.model import Action, Plan
 from ..plan.planner import gather_for, make_plan
+from ..records import dataclass
 from ..state.model import DesiredState
 from .barrier import ALREADY_ASKED, REBOOT, RebootBarrier, reboot_action
 from .crashtest import CrashTest, refuse_unless_loaded

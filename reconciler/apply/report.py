@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Dict, List, Optional
+
+from ..records import dataclass
 
 EXIT_OK, EXIT_ERROR, EXIT_WAITING = 0, 1, 2
 

@@ -6,10 +6,11 @@ caller's, outside the host tree).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Dict, List, Optional
 
 from ..facts import Facts
+from ..records import dataclass
 from .journal import Journal
 from .report import EXIT_ERROR, EXIT_OK, EXIT_WAITING
 

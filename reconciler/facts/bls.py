@@ -53,10 +53,10 @@ where ``sort``/the glob fall back to collation).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence
 
 from ..digest import sha256
+from ..records import dataclass
 from . import boot
 from .bls_shell import (
     _bash_int,

@@ -16,8 +16,9 @@ asked for, so the plan can show what apply will do.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import List, Optional, Tuple
+
+from ..records import dataclass
 
 START_EVENTS = ("restart-done",)
 _KINDS = ("restart-pending", "crash-test-triggered", "reboot-requested") + START_EVENTS

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Dict, Generic, Optional, Tuple, TypeVar
 
 from ..digest import sha256
 from ..errors import ParseError  # noqa: F401 - re-exported: the parsers raise it
+from ..records import dataclass
 
 T = TypeVar("T")
 

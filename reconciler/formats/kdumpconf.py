@@ -15,10 +15,10 @@ Validation, per release, is in ``reconciler.rules.kdumpctl`` (``kdumpconf_check`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import FrozenSet, List, Optional, Sequence, Tuple
 
 from ..errors import ParseError
+from ..records import dataclass
 
 __all__ = [
     "KDUMP_TARGET_DIRECTIVES",

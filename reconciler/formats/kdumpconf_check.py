@@ -9,9 +9,9 @@ entry point.  A bare major stands for its newest profile (7 -> 7.9, 8 -> 8.10,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import List, Optional, Union
 
+from ..records import dataclass
 from ..rules import kdumpctl
 from .kdumpconf import KdumpConf
 

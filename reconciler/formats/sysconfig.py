@@ -20,10 +20,10 @@ The last assignment of a name wins, as in the shell.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 from ..errors import ParseError
+from ..records import dataclass
 
 __all__ = [
     "Assignment",

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path, PurePosixPath
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from ..errors import HostAccessError
+from ..records import dataclass
 from . import files, safety
 from .files import LockHeld, write_atomic
 from .runners import (

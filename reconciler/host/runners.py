@@ -10,9 +10,10 @@ import json
 import os
 import subprocess
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+from ..records import dataclass
 
 try:
     from typing import Protocol

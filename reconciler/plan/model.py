@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..digest import sha256
 from ..errors import ApplyError, HostAccessError
 from ..host import CommandResult, Host
+from ..records import dataclass
 
 # Symbols in the human output, as terraform/ansible users expect them.
 ADD, CHANGE, REMOVE, RESTART, VERIFY = "+", "~", "-", "↻", "?"

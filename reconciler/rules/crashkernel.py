@@ -10,8 +10,9 @@ Kernel rules (Documentation/admin-guide/kdump/kdump.rst, kernel/crash_reserve.c)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
+
+from ..records import dataclass
 
 KiB, MiB, GiB, TiB = 1024, 1024**2, 1024**3, 1024**4
 _UNITS = {"": 1, "K": KiB, "M": MiB, "G": GiB, "T": TiB, "P": 1024**5, "E": 1024**6}

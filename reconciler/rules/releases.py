@@ -11,10 +11,10 @@ says which facts are inferred.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from ..errors import PlanError
+from ..records import dataclass
 
 # One rule for every release: RHEL 7/8/9.0-9.2 put ".rtN." inside the version
 # (their debug RT kernel adds "+debug": 4.18.0-353.rt7.138.el8.x86_64+debug); 9.3+ and 10

@@ -7,8 +7,10 @@ to ``file:line:column`` so plan errors can point at the line to fix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Dict, Optional, Tuple
+
+from ..records import dataclass
 
 
 @dataclass(frozen=True)

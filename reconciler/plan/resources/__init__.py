@@ -7,13 +7,14 @@ the reboot barrier where the crash-kernel reservation requires it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import List, Optional, Tuple
 
 from ...errors import FactError, PlanError
 from ...facts import Facts
 from ...facts.model import Fact, OsRelease
 from ...host import Host
+from ...records import dataclass
 from ...rules.releases import ReleaseProfile, profile_for
 from ...state.model import DesiredState
 from ..model import Action, Note, Unchanged

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import posixpath
-from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+
+from ...records import dataclass
 
 # --- host view -------------------------------------------------------------------
 Pred = Callable[[str], bool]

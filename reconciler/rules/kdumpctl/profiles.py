@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, Optional, Tuple
+
+from ...records import dataclass
 
 CONF_PATH = "/etc/kdump.conf"
 DEFAULT_SSHKEY = "/root/.ssh/kdump_id_rsa"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ...records import dataclass
 from .profiles import _MDF_LONG, RULES, Finding
 
 
