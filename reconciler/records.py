@@ -44,7 +44,7 @@ else:
 def _build(cls: type, frozen: bool) -> type:
     undocumented = cls.__doc__ is None
     if undocumented:
-        cls.__doc__ = ""  # else dataclasses asks inspect.signature, of a class without its __init__ yet
+        cls.__doc__ = "-"  # any true text: else dataclasses asks inspect.signature (~0.5 ms a class)
     cls = _fields_only(cls, init=False, repr=False, eq=False)  # the fields; no exec
     fields = dataclasses.fields(cls)
     if undocumented:
