@@ -14,13 +14,16 @@ functions closed over the field list.  They behave as the generated ones do
 more per instance; rtkdump builds a few hundred per run.
 
 Only what rtkdump uses: ``@dataclass`` and ``@dataclass(frozen=True)``.  Type
-checkers see ``dataclasses.dataclass`` itself.
+checkers see ``dataclasses.dataclass`` itself.  Equality compares the fields as
+one tuple, as dataclasses did up to 3.12 (3.13 compares them one by one, which
+differs only for a NaN field).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from _thread import get_ident
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 __all__ = ["dataclass"]
@@ -152,18 +155,32 @@ def _repr_for(shown: Tuple[str, ...]) -> Callable[[Any], str]:
     return __repr__
 
 
+def _values_of(names: Tuple[str, ...]) -> Callable[[Any], Tuple[Any, ...]]:
+    """The tuple of those attributes (the one dataclasses compares and hashes), in C where it can."""
+    if len(names) > 1:
+        return attrgetter(*names)  # a tuple already
+    if names:
+        one = attrgetter(names[0])
+        return lambda obj: (one(obj),)
+    return lambda obj: ()
+
+
 def _eq_for(compared: Tuple[str, ...]) -> Callable[[Any, Any], Any]:
+    values = _values_of(compared)
+
     def __eq__(self: Any, other: Any) -> Any:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return tuple(getattr(self, n) for n in compared) == tuple(getattr(other, n) for n in compared)
+        return values(self) == values(other)
 
     return __eq__
 
 
 def _hash_for(hashed: Tuple[str, ...]) -> Callable[[Any], int]:
+    values = _values_of(hashed)
+
     def __hash__(self: Any) -> int:
-        return hash(tuple(getattr(self, n) for n in hashed))
+        return hash(values(self))
 
     return __hash__
 

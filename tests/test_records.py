@@ -68,6 +68,14 @@ def make(kind: str, frozen: bool = True) -> Dict[str, Any]:
     class Child(Point):
         z: int = 3
 
+    @deco
+    class Single:
+        a: float
+
+    @deco
+    class Empty:
+        pass
+
     return {
         "Point": Point,
         "Box": Box,
@@ -75,6 +83,8 @@ def make(kind: str, frozen: bool = True) -> Dict[str, Any]:
         "OwnMethods": OwnMethods,
         "Hashed": Hashed,
         "Child": Child,
+        "Single": Single,
+        "Empty": Empty,
         "made": made,
     }
 
@@ -147,7 +157,19 @@ def test_equality_hash_and_repr(frozen):
         hashes = outcome(
             lambda: (hash(a) == hash(b), hash(H(1, 2, 3)) == hash(H(1, 9, 3)), hash(H(1)) == hash(H(1, 0, 4)))
         )
-        return eqs, hashes, repr(a), repr(ns["Child"](1)), repr(ns["Box"]([1]))
+        one, none = ns["Single"], ns["Empty"]  # (not NaN: 3.13 compares field by field, earlier as tuples)
+        small = (one(1.0) == one(1.0), one(1.0) == one(2.0), none() == none())
+        small_hashes = outcome(lambda: (hash(one(1.5)) == hash((1.5,)), hash(none()) == hash(())))
+        return (
+            eqs,
+            hashes,
+            small,
+            small_hashes,
+            repr(a),
+            repr(ns["Child"](1)),
+            repr(ns["Box"]([1])),
+            repr(none()),
+        )
 
     std, ours = on_both(frozen, use)
     assert ours == std
