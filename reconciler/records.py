@@ -60,12 +60,15 @@ def _build(cls: type, frozen: bool) -> type:
     explicit_hash = not (class_hash is _MISSING or (class_hash is None and "__eq__" in own))
     methods: Dict[str, Any] = {}
     if "__init__" not in own:
-        methods["__init__"] = _init_for(cls, fields)
+        methods["__init__"] = _init_for(cls, fields, frozen)
     if "__repr__" not in own:
         methods["__repr__"] = _repr_for(shown)
     if "__eq__" not in own:
         methods["__eq__"] = _eq_for(compared)
     if frozen:
+        for name in ("__setattr__", "__delattr__"):
+            if name in own:  # dataclasses refuses it too
+                raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}")
         # as dataclasses: assigning a field (or anything, on this very class) raises
         methods["__setattr__"] = _frozen_setattr(cls, names)
         methods["__delattr__"] = _frozen_delattr(cls, names)
@@ -79,13 +82,14 @@ def _build(cls: type, frozen: bool) -> type:
     return cls
 
 
-def _init_for(cls: type, fields: Tuple[dataclasses.Field, ...]) -> Callable[..., None]:
+def _init_for(cls: type, fields: Tuple[dataclasses.Field, ...], frozen: bool) -> Callable[..., None]:
     qualname = f"{cls.__qualname__}.__init__()"
     params: List[Tuple[str, Any, Any]] = [(f.name, f.default, f.default_factory) for f in fields if f.init]
     position = {name: i for i, (name, _, _) in enumerate(params)}
     later = [(f.name, f.default, f.default_factory) for f in fields if not f.init]
     post_init = getattr(cls, "__post_init__", None)
-    setter = object.__setattr__
+    # as dataclasses: a frozen class sets through object, another by plain assignment
+    setter: Callable[[Any, str, Any], None] = object.__setattr__ if frozen else setattr
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         if len(args) > len(params):

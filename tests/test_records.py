@@ -186,6 +186,30 @@ def test_own_methods_are_kept_and_hash_is_none_when_not_frozen():
     assert ours == std and std[0] is None
 
 
+def test_init_assigns_as_dataclasses_does():
+    def use(kind: str, frozen: bool) -> Any:
+        deco = (dataclasses.dataclass if kind == "dataclasses" else records.dataclass)(frozen=frozen)
+        seen: List[str] = []
+
+        def build() -> Any:
+            @deco
+            class Watched:
+                a: int
+
+                def __setattr__(self, name: str, value: Any) -> None:
+                    seen.append(name)
+                    object.__setattr__(self, name, value)
+
+            return Watched(1).a
+
+        return outcome(build), seen
+
+    for frozen in (False, True):  # plain assignment; frozen: a class's own __setattr__ is refused
+        assert use("records", frozen) == use("dataclasses", frozen)
+    assert use("records", False) == (("value", 1), ["a"])
+    assert use("records", True)[0] == ("TypeError", ())
+
+
 def test_frozen_refuses_assignment_and_deletion_with_the_same_error():
     def use(ns: Dict[str, Any]) -> Any:
         p = ns["Point"](1)
