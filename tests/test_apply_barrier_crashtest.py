@@ -199,10 +199,17 @@ def test_an_incomplete_dump_is_no_vmcore_and_a_missing_dump_path_lists_nothing(h
     )
 
 
-def test_a_trigger_journalled_without_the_listing_keeps_the_mtime_rule(host):
+@pytest.mark.parametrize("listing", [None, ["127.0.0.1-x"], "mangled"])
+def test_a_trigger_journalled_without_the_listing_keeps_the_mtime_rule(host, listing):
     j = journal(host)
+    fields = {} if listing is None else {"dumps_before": listing}  # an older rtkdump, or a mangled line
     old = j.append(
-        "crash-test-triggered", key=ONCE.sha256, boot_id="boot-1", dump_path="/var/crash", target="local"
+        "crash-test-triggered",
+        key=ONCE.sha256,
+        boot_id="boot-1",
+        dump_path="/var/crash",
+        target="local",
+        **fields,
     )
     test = CrashTest(ONCE, j)
     assert test.verdict(host, old)["outcome"] == "fail"
