@@ -8,6 +8,22 @@ import pytest
 from _counts import COUNTS
 
 BAD_STATES = Path(__file__).resolve().parent / "bad_states"
+PLAN_OUTPUT_SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "plan-output.schema.json"
+
+
+@pytest.fixture(scope="session")
+def plan_output_validator():
+    """A validator for schemas/plan-output.schema.json on the jsonschema installed.
+
+    jsonschema 3.2 (RHEL 9's) has no 2020-12: Draft 7 checks all but prefixItems there. (Its
+    ``jsonschema.validate`` would pick a validator from ``$schema`` and warn that it knows none.)
+    """
+    import json
+
+    import jsonschema
+
+    schema = json.loads(PLAN_OUTPUT_SCHEMA.read_text())
+    return getattr(jsonschema, "Draft202012Validator", jsonschema.Draft7Validator)(schema)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import stat
 import time
 from pathlib import Path
 
-import jsonschema
 import pytest
 from fixturehost import FixtureHost, converged
 
@@ -27,7 +26,6 @@ from reconciler.host import files as hostfiles
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_STATE = str(REPO / "states" / "default.yaml")
-PLAN_SCHEMA = json.loads((REPO / "schemas" / "plan-output.schema.json").read_text())
 
 
 def run(*argv):
@@ -442,14 +440,14 @@ def test_a_saved_plan_stores_the_state_path_absolute(tmp_path, monkeypatch):
 
 
 # --------------------------------------------------------------- JSON on failure
-def test_plan_json_on_failure_is_one_document(tmp_path):
+def test_plan_json_on_failure_is_one_document(tmp_path, plan_output_validator):
     bad = state(tmp_path, "dump:\n  path: /etc\n")
     rc, out, err = run("plan", bad, "--root", str(converged_root(tmp_path)), "--json")
     doc = json.loads(out)
     assert rc == 1 and doc["format"] == "rtkdump-plan/1"
     assert doc["error"]["phase"] == "state file" and doc["error"]["location"] == f"{bad}:3:9"
     assert doc["error"]["fix"] and doc["error"]["already_changed"] == []
-    jsonschema.validate(doc, PLAN_SCHEMA)
+    plan_output_validator.validate(doc)
 
 
 def test_apply_json_on_failure_names_what_was_already_changed_and_the_restart_stays_owed(tmp_path):
@@ -467,7 +465,9 @@ def test_apply_json_on_failure_names_what_was_already_changed_and_the_restart_st
 
 
 # --------------------------------------------------------------- the plan shows everything
-def test_a_pending_crash_test_on_a_converged_host_exits_2_and_shows_the_crash(tmp_path):
+def test_a_pending_crash_test_on_a_converged_host_exits_2_and_shows_the_crash(
+    tmp_path, plan_output_validator
+):
     root = converged_root(tmp_path)
     path = state(tmp_path, "verify:\n  crash_test: once\n")
     rc, out, err = run("plan", path, "--root", str(root))
@@ -476,7 +476,7 @@ def test_a_pending_crash_test_on_a_converged_host_exits_2_and_shows_the_crash(tm
     assert "1 crash test (the host panics)" in out.splitlines()[-1]
     rc, js, err = run("plan", path, "--root", str(root), "--json")
     doc = json.loads(js)
-    jsonschema.validate(doc, PLAN_SCHEMA)
+    plan_output_validator.validate(doc)
     assert doc["converged"] is False and doc["crash_test"]["action"]["proc_write"] == [
         "/proc/sysrq-trigger",
         "c",
