@@ -76,6 +76,14 @@ def test_the_reboot_is_an_action_through_the_host_seam(host):
 
 
 # --- the crash test -----------------------------------------------------------
+def write_dump(host: Host, name: str, mtime: float, file: str = "vmcore") -> Path:
+    dump = host.root / "var/crash" / name
+    dump.mkdir(parents=True, exist_ok=True)
+    (dump / file).write_bytes(b"ELF")
+    os.utime(dump / file, (mtime, mtime))
+    return dump / file
+
+
 ONCE = replace(STATE, crash_test="once")
 
 
@@ -105,9 +113,7 @@ def test_result_waits_for_a_new_boot_then_passes_on_a_fresh_vmcore(host):
     assert test.pending_result("boot-1") is None  # not crashed yet
     pending = test.pending_result("boot-2")
     assert pending == triggered
-    dump = host.root / "var/crash/127.0.0.1-2026-12-01-10:00:00"
-    dump.mkdir(parents=True)
-    (dump / "vmcore").write_bytes(b"ELF")
+    write_dump(host, "127.0.0.1-2026-12-01-10:00:00", time.time())
     verdict = test.verdict(host, pending)
     assert verdict["outcome"] == "pass" and "vmcore" in verdict["detail"]
     test.record_result(pending, verdict, "boot-2")
@@ -115,23 +121,11 @@ def test_result_waits_for_a_new_boot_then_passes_on_a_fresh_vmcore(host):
 
 
 def test_a_stale_vmcore_from_before_the_trigger_fails(host):
-    dump = host.root / "var/crash/127.0.0.1-2020-01-01-00:00:00"
-    dump.mkdir(parents=True)
-    (dump / "vmcore").write_bytes(b"ELF")
-    old = time.time() - 3600
-    os.utime(dump / "vmcore", (old, old))
+    write_dump(host, "127.0.0.1-2020-01-01-00:00:00", time.time() - 3600)
     test = CrashTest(ONCE, journal(host))
     triggered = test.record_trigger(host, "boot-1")
     assert test.verdict(host, triggered)["outcome"] == "fail"
     assert find_vmcore(host, "/var/crash", triggered["time"]) is None
-
-
-def write_dump(host: Host, name: str, mtime: float, file: str = "vmcore") -> Path:
-    dump = host.root / "var/crash" / name
-    dump.mkdir(parents=True, exist_ok=True)
-    (dump / file).write_bytes(b"ELF")
-    os.utime(dump / file, (mtime, mtime))
-    return dump / file
 
 
 def test_dumps_there_before_the_trigger_are_not_the_crash_tests(host):
